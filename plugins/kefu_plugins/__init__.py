@@ -1,0 +1,1 @@
+"""Kefu's built-in plugins, each registered under a ``kefu.*`` entry-point namespace."""

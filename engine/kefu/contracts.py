@@ -214,7 +214,12 @@ class FilterAction(enum.StrEnum):
         return _SEVERITY[self]
 
 
-_SEVERITY = {FilterAction.ALLOW: 0, FilterAction.FLAG: 1, FilterAction.MASK: 2, FilterAction.BLOCK: 3}
+_SEVERITY = {
+    FilterAction.ALLOW: 0,
+    FilterAction.FLAG: 1,
+    FilterAction.MASK: 2,
+    FilterAction.BLOCK: 3,
+}
 
 
 @dataclass(frozen=True, slots=True)

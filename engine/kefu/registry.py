@@ -34,9 +34,7 @@ class PluginNotFoundError(PluginError, LookupError):
         self.name = name
         self.installed = sorted(installed)
         listing = ", ".join(self.installed) or "none"
-        super().__init__(
-            f"no plugin {name!r} in namespace {namespace!r}; installed: {listing}"
-        )
+        super().__init__(f"no plugin {name!r} in namespace {namespace!r}; installed: {listing}")
 
 
 class PluginLoadError(PluginError):
@@ -110,13 +108,22 @@ def describe(namespace: str | None = None) -> list[PluginInfo]:
     spaces = [namespace] if namespace else list(NAMESPACES)
     infos: list[PluginInfo] = []
     for space in spaces:
-        manager = ExtensionManager(namespace=space, invoke_on_load=False)
+        failures: dict[str, str] = {}
+
+        def on_failure(
+            _manager: Any, entrypoint: Any, exc: BaseException, failures: dict[str, str] = failures
+        ) -> None:
+            failures[entrypoint.name] = f"{type(exc).__name__}: {exc}"
+
+        manager = ExtensionManager(
+            namespace=space, invoke_on_load=False, on_load_failure_callback=on_failure
+        )
         loaded = {ext.name: ext for ext in manager.extensions}
         for ep in sorted(entry_points(group=space), key=lambda e: e.name):
             dist = ep.dist.name if ep.dist is not None else "?"
             ext = loaded.get(ep.name)
             if ext is None:
-                summary = "(failed to load)"
+                summary = f"(failed to load: {failures.get(ep.name, 'unknown error')})"
             else:
                 doc = inspect.getdoc(ext.plugin) or ""
                 summary = doc.splitlines()[0] if doc else ""

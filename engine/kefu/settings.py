@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     def _known_bus_scheme(cls, value: str) -> str:
         scheme = value.split("://", 1)[0]
         if "://" not in value or not scheme:
-            raise ValueError(f"bus_url must look like memory:// or redis://host:port, got {value!r}")
+            raise ValueError(
+                f"bus_url must look like memory:// or redis://host:port, got {value!r}"
+            )
         return value
 
     @classmethod
@@ -109,7 +111,9 @@ def ensure_data_dir(settings: Settings) -> Settings:
             fh.write(secrets.token_urlsafe(48))
     secret = path.read_text().strip()
     if len(secret) < 32:
-        raise ValueError(f"{path} holds a secret shorter than 32 characters; delete it to regenerate")
+        raise ValueError(
+            f"{path} holds a secret shorter than 32 characters; delete it to regenerate"
+        )
     return settings.model_copy(update={"secret_key": secret})
 
 

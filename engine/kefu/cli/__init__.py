@@ -1,0 +1,22 @@
+"""The ``kefu`` command line: one group, with each family of subcommands in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from kefu import __version__
+from kefu.cli.plugins import plugins
+from kefu.cli.serve import demo, serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kefu")
+def main() -> None:
+    """Kefu: self-hosted customer service with a plugin-driven assistant."""
+
+
+main.add_command(serve)
+main.add_command(demo)
+main.add_command(plugins)
+
+__all__ = ["main"]

@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     agent_capacity: int = Field(5, ge=1, description="default concurrent conversations per agent")
     filters: tuple[str, ...] = Field(("sensitive_words",), description="kefu.filter plugins")
     policy: str = Field("handoff", description="kefu.policy plugin for bot-first conversations")
+    policy_options: dict[str, Any] = Field(
+        default_factory=dict, description="options passed to the policy plugin"
+    )
+    intent: str = Field("", description="kefu.intent plugin; empty means no intent recognition")
+    intent_model_dir: Path | None = Field(
+        None, description="directory of a fitted intent model to load (written by its save())"
+    )
+    retriever: str = Field("", description="kefu.retriever plugin; empty means no retrieval")
+    retriever_index_dir: Path | None = Field(
+        None, description="directory of a built retrieval index to load"
+    )
+    assistant_top_k: int = Field(5, ge=1, le=50, description="knowledge hits per turn")
     sensitive_words_file: Path | None = Field(
         None, description="extra sensitive words, one per line as 'word<TAB>category<TAB>action'"
     )

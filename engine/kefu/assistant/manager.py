@@ -198,10 +198,11 @@ class DialogManager:
         return None
 
     def _plugin_name(self, stage: str) -> str:
+        if stage == "analysis":
+            parts = [_name_of(p) for p in (self.recognizer, self.retriever) if p is not None]
+            return "+".join(parts) or "none"
         owner: Any = {"policy": self.policy, "context": self.adapter}.get(stage)
-        if owner is None:
-            return stage
-        return str(getattr(owner, "name", type(owner).__name__))
+        return stage if owner is None else _name_of(owner)
 
     async def _timed(self, kind: str, work: Awaitable[T]) -> T:
         started = time.perf_counter()
@@ -254,9 +255,14 @@ class DialogManager:
         )
 
 
+def _name_of(plugin: Any) -> str:
+    """A plugin's ``name`` attribute, else its class name."""
+    return str(getattr(plugin, "name", type(plugin).__name__))
+
+
 def _call(kind: str, plugin: Any, fn: Callable[[Any], T]) -> T:
     """Run one plugin call on the worker thread, timing it and naming it in any failure."""
-    name = str(getattr(plugin, "name", type(plugin).__name__))
+    name = _name_of(plugin)
     started = time.perf_counter()
     try:
         return fn(plugin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kefu import __version__
+from kefu.cli.ops import backup_command, restore_command
 from kefu.cli.plugins import plugins
 from kefu.cli.serve import demo, serve
 
@@ -18,5 +19,7 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(demo)
 main.add_command(plugins)
+main.add_command(backup_command)
+main.add_command(restore_command)
 
 __all__ = ["main"]

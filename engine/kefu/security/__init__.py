@@ -1,0 +1,1 @@
+"""Security: authentication, API keys, rate limits, masking and the audit trail."""

@@ -1,0 +1,1 @@
+"""Built-in message filters (``kefu.filter`` entry points)."""

@@ -1,0 +1,90 @@
+"""Publishes what happens to conversations onto the event bus, for other modules to consume.
+
+Stream :data:`CONVERSATION_STREAM` carries CloudEvents-shaped events: ``conversation.message``
+for every stored message and ``conversation.started/queued/assigned/transferred/closed`` for
+routing changes, each with ``subject`` ``conversation/<id>``. The database is the source of
+truth: events are published after the commit, and a bus failure is logged, never raised, so a
+chat never fails because a consumer's transport is down (at-most-once on a crash between the
+commit and the publish).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from kefu.bus.base import EventBus
+from kefu.bus.events import Event
+from kefu.store.records import StoredMessage
+
+log = logging.getLogger(__name__)
+
+CONVERSATION_STREAM = "conversations"
+EVENT_SOURCE = "kefu://conversations"
+
+
+class ConversationEvents(Protocol):
+    """Where the conversation domain reports events (the bus, or nowhere)."""
+
+    async def message(self, message: StoredMessage) -> None:
+        """A message was stored."""
+        ...
+
+    async def lifecycle(self, kind: str, conversation_id: str, data: dict[str, Any]) -> None:
+        """A routing change: ``kind`` is started, queued, assigned, transferred or closed."""
+        ...
+
+
+class NoEvents:
+    """Reports nothing (tools and tests without a bus)."""
+
+    async def message(self, message: StoredMessage) -> None:
+        """Drop it."""
+
+    async def lifecycle(self, kind: str, conversation_id: str, data: dict[str, Any]) -> None:
+        """Drop it."""
+
+
+class BusPublisher:
+    """Publishes conversation events to an :class:`~kefu.bus.EventBus` stream."""
+
+    def __init__(self, bus: EventBus, *, stream: str = CONVERSATION_STREAM) -> None:
+        self._bus = bus
+        self._stream = stream
+
+    async def message(self, message: StoredMessage) -> None:
+        """Publish ``conversation.message`` (text as the other side sees it)."""
+        await self._publish(
+            "conversation.message",
+            message.conversation_id,
+            {
+                "conversation_id": message.conversation_id,
+                "seq": message.seq,
+                "client_msg_id": message.client_msg_id,
+                "sender": message.sender_kind.value,
+                "sender_id": message.sender_id,
+                "text": message.delivered_text,
+                "filter_action": message.filter_action,
+                "blocked": message.blocked,
+                "agent_id": message.agent_id,
+                "status": message.status.value if message.status else None,
+            },
+        )
+
+    async def lifecycle(self, kind: str, conversation_id: str, data: dict[str, Any]) -> None:
+        """Publish ``conversation.<kind>``."""
+        await self._publish(
+            f"conversation.{kind}", conversation_id, {"conversation_id": conversation_id, **data}
+        )
+
+    async def _publish(self, event_type: str, conversation_id: str, data: dict[str, Any]) -> None:
+        event = Event(
+            type=event_type,
+            source=EVENT_SOURCE,
+            subject=f"conversation/{conversation_id}",
+            data=data,
+        )
+        try:
+            await self._bus.publish(self._stream, event)
+        except Exception:
+            log.exception("could not publish %s for %s", event_type, conversation_id)

@@ -1,0 +1,279 @@
+"""HTTP API for agents: login, conversations, history, transfer, close (OpenAPI at /schema)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import (
+    ClientException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
+
+from kefu.conversations.errors import (
+    AgentUnavailableError,
+    ConversationError,
+    InvalidTransitionError,
+    NotParticipantError,
+)
+from kefu.gateway.auth import AgentIdentity, InvalidTokenError, verify_password
+from kefu.gateway.state import gateway_state
+from kefu.store.errors import ConversationClosedError, ConversationNotFoundError
+from kefu.store.records import Conversation, ConversationStatus, SenderKind, StoredMessage
+from kefu.store.repositories import Agents, AuditLog
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Agent credentials."""
+
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class AgentOut(msgspec.Struct):
+    """An agent as the API shows it."""
+
+    id: str
+    username: str
+    display_name: str
+    capacity: int
+    online: bool
+
+
+class LoginResponse(msgspec.Struct):
+    """A bearer token for the HTTP API and /ws/agent."""
+
+    token: str
+    agent: AgentOut
+
+
+class ConversationOut(msgspec.Struct):
+    """A conversation as the API shows it."""
+
+    id: str
+    visitor_id: str
+    status: str
+    agent_id: str | None
+    last_seq: int
+    visitor_read_seq: int
+    agent_read_seq: int
+    created_at: str
+    updated_at: str
+    queue_position: int = 0
+    waited_seconds: float = 0.0
+
+
+class MessageItem(msgspec.Struct):
+    """A stored message as the agent sees it."""
+
+    seq: int
+    sender: str
+    sender_id: str
+    client_msg_id: str
+    text: str
+    time: str
+    filter_action: str
+    blocked: bool
+    verdicts: list[dict[str, Any]]
+
+
+class TransferRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Whom to hand the conversation to."""
+
+    to_agent_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+def _conversation_out(c: Conversation, position: int = 0, waited: float = 0.0) -> ConversationOut:
+    return ConversationOut(
+        id=c.id,
+        visitor_id=c.visitor_id,
+        status=c.status.value,
+        agent_id=c.agent_id,
+        last_seq=c.last_seq,
+        visitor_read_seq=c.visitor_read_seq,
+        agent_read_seq=c.agent_read_seq,
+        created_at=c.created_at.isoformat(),
+        updated_at=c.updated_at.isoformat(),
+        queue_position=position,
+        waited_seconds=round(waited, 1),
+    )
+
+
+def _message_item(m: StoredMessage) -> MessageItem:
+    return MessageItem(
+        seq=m.seq,
+        sender=m.sender_kind.value,
+        sender_id=m.sender_id,
+        client_msg_id=m.client_msg_id,
+        text=m.text if m.sender_kind is SenderKind.AGENT else m.delivered_text,
+        time=m.created_at.isoformat(),
+        filter_action=m.filter_action,
+        blocked=m.blocked,
+        verdicts=[dict(v) for v in m.verdicts],
+    )
+
+
+async def current_agent(request: Request[Any, Any, Any]) -> AgentIdentity:
+    """The agent named by the ``Authorization: Bearer`` token; 401 otherwise."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorizedException("send Authorization: Bearer <agent token>")
+    try:
+        return gateway_state(request).signer.verify_agent(token.strip())
+    except InvalidTokenError as exc:
+        raise NotAuthorizedException(str(exc)) from exc
+
+
+def _domain_error(exc: Exception) -> Exception:
+    if isinstance(exc, ConversationNotFoundError):
+        return NotFoundException(str(exc))
+    if isinstance(exc, NotParticipantError):
+        return PermissionDeniedException(str(exc))
+    if isinstance(exc, AgentUnavailableError | InvalidTransitionError | ConversationClosedError):
+        return ClientException(str(exc), status_code=HTTP_409_CONFLICT)
+    if isinstance(exc, ConversationError):
+        return ClientException(str(exc))
+    return exc
+
+
+class AgentAuthController(Controller):
+    """Agent login (interim: username and password, see kefu.gateway.auth)."""
+
+    path = "/api/agents"
+    tags = ["agents"]  # noqa: RUF012
+
+    @post("/login", status_code=HTTP_200_OK)
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
+    ) -> LoginResponse:
+        """Exchange a username and password for an agent token."""
+        state = gateway_state(request)
+        async with state.database.read() as conn:
+            found = await Agents(conn).password_hash(data.username)
+        # Hash even for unknown names, so timing does not reveal which usernames exist.
+        stored = found[1] if found else "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA"
+        ok = await asyncio.to_thread(verify_password, data.password, stored)
+        if found is None or not ok:
+            raise NotAuthorizedException("wrong username or password")
+        agent = found[0]
+        async with state.database.write() as conn:
+            await AuditLog(conn).record(f"agent:{agent.id}", "agent.login", f"agent:{agent.id}")
+        return LoginResponse(
+            token=state.signer.agent_token(agent.id, agent.username),
+            agent=AgentOut(
+                agent.id, agent.username, agent.display_name, agent.capacity, agent.online
+            ),
+        )
+
+    @get("/", dependencies={"agent": Provide(current_agent)})
+    async def list_agents(
+        self, request: Request[Any, Any, Any], agent: NamedDependency[AgentIdentity]
+    ) -> list[AgentOut]:
+        """Every agent with presence (for transfers)."""
+        async with gateway_state(request).database.read() as conn:
+            agents = await Agents(conn).all()
+        return [AgentOut(a.id, a.username, a.display_name, a.capacity, a.online) for a in agents]
+
+
+class ConversationController(Controller):
+    """Conversations and their history, for agents."""
+
+    path = "/api/conversations"
+    tags = ["conversations"]  # noqa: RUF012
+    dependencies = {"agent": Provide(current_agent)}  # noqa: RUF012
+
+    @get("/")
+    async def list_conversations(
+        self,
+        request: Request[Any, Any, Any],
+        agent: NamedDependency[AgentIdentity],
+        status: FromQuery[ConversationStatus | None] = None,
+        mine: FromQuery[bool] = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> list[ConversationOut]:
+        """Conversations, most recently active first; ``mine`` keeps the caller's own."""
+        found = await gateway_state(request).service.find(
+            status=status, agent_id=agent.agent_id if mine else None, limit=limit, offset=offset
+        )
+        return [_conversation_out(c) for c in found]
+
+    @get("/{conversation_id:str}")
+    async def get_conversation(
+        self,
+        request: Request[Any, Any, Any],
+        agent: NamedDependency[AgentIdentity],
+        conversation_id: FromPath[str],
+    ) -> ConversationOut:
+        """One conversation with its queue position."""
+        try:
+            view = await gateway_state(request).service.view(conversation_id)
+        except Exception as exc:
+            raise _domain_error(exc) from exc
+        return _conversation_out(view.conversation, view.queue_position, view.waited_seconds)
+
+    @get("/{conversation_id:str}/messages")
+    async def list_messages(
+        self,
+        request: Request[Any, Any, Any],
+        agent: NamedDependency[AgentIdentity],
+        conversation_id: FromPath[str],
+        since: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
+    ) -> list[MessageItem]:
+        """Messages after sequence number ``since``, in order."""
+        try:
+            found = await gateway_state(request).service.history(
+                conversation_id, SenderKind.AGENT, since, limit
+            )
+        except Exception as exc:
+            raise _domain_error(exc) from exc
+        return [_message_item(m) for m in found]
+
+    @post("/{conversation_id:str}/transfer", status_code=HTTP_200_OK)
+    async def transfer(
+        self,
+        request: Request[Any, Any, Any],
+        agent: NamedDependency[AgentIdentity],
+        conversation_id: FromPath[str],
+        data: JSONBody[TransferRequest],
+    ) -> ConversationOut:
+        """Hand the caller's conversation to another online agent with free capacity."""
+        try:
+            moved = await gateway_state(request).service.transfer(
+                conversation_id, agent.agent_id, data.to_agent_id
+            )
+        except Exception as exc:
+            raise _domain_error(exc) from exc
+        return _conversation_out(moved)
+
+    @post("/{conversation_id:str}/close", status_code=HTTP_200_OK)
+    async def close(
+        self,
+        request: Request[Any, Any, Any],
+        agent: NamedDependency[AgentIdentity],
+        conversation_id: FromPath[str],
+    ) -> ConversationOut:
+        """Close the caller's conversation."""
+        try:
+            closed = await gateway_state(request).service.close(
+                conversation_id, SenderKind.AGENT, agent.agent_id
+            )
+        except Exception as exc:
+            raise _domain_error(exc) from exc
+        return _conversation_out(closed)
+
+
+@get("/api/health", tags=["operations"])
+async def health(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Readiness: the app started and its database answers."""
+    await gateway_state(request).database.ping()
+    return {"status": "ok"}

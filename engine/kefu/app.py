@@ -18,9 +18,12 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy.exc import IntegrityError
 
 from kefu import __version__, registry
+from kefu.assistant.factory import Assistant as AssistantBundle
+from kefu.assistant.factory import build_for_app, plugin_context
+from kefu.assistant.hook import DialogAssistant
 from kefu.bus.factory import create_bus
-from kefu.contracts import Embedder, MessageFilter, PluginContext
-from kefu.conversations.assistant import Assistant, PolicyAssistant
+from kefu.contracts import MessageFilter
+from kefu.conversations.assistant import Assistant
 from kefu.conversations.filters import FilterChain
 from kefu.conversations.publisher import BusPublisher
 from kefu.conversations.service import ConversationService
@@ -30,6 +33,8 @@ from kefu.gateway.fanout import ChannelsNotifier, channels_backend
 from kefu.gateway.http import AgentAuthController, ConversationController, health
 from kefu.gateway.state import STATE_KEY, GatewayState
 from kefu.gateway.visitor import visitor_socket
+from kefu.integration.service import Integration, IntegrationSettings
+from kefu.observability.http import operations_router
 from kefu.settings import Settings, ensure_data_dir, load_settings
 from kefu.store.database import Database
 from kefu.store.errors import AgentExistsError
@@ -42,16 +47,6 @@ log = logging.getLogger(__name__)
 DEMO_PASSWORD = "kefu-demo"
 #: (username, display name) of the demo agents.
 DEMO_AGENTS: tuple[tuple[str, str], ...] = (("alice", "Alice"), ("bob", "Bob"))
-
-
-def _plugin_context(settings: Settings) -> PluginContext:
-    def embedder_factory() -> Embedder:
-        # Imported on first use: loading torch is slow and most plugins never need it.
-        from kefu.embedding.embedder import shared_embedder
-
-        return shared_embedder()
-
-    return PluginContext(data_dir=settings.data_dir, embedder_factory=embedder_factory)
 
 
 async def seed_demo_agents(database: Database, capacity: int) -> None:
@@ -74,6 +69,7 @@ def create_app(
     *,
     filters: Sequence[MessageFilter] | None = None,
     assistant: Assistant | None = None,
+    integration_settings: IntegrationSettings | None = None,
 ) -> Litestar:
     """The Kefu ASGI application for ``settings``.
 
@@ -82,11 +78,12 @@ def create_app(
     manager plugs in. Migrations run on start-up; shutdown waits for queued message writes.
     """
     settings = ensure_data_dir(settings)
-    context = _plugin_context(settings)
+    context = plugin_context(settings)
     if filters is None:
-        filters = registry.load_all("kefu.filter", settings.filters, context)
-    if assistant is None:
-        assistant = PolicyAssistant(registry.load("kefu.policy", settings.policy, context))
+        filters = [
+            registry.load("kefu.filter", name, context, **settings.filter_options.get(name, {}))
+            for name in settings.filters
+        ]
 
     database = Database(settings.resolved_database_url)
     writer = MessageWriter(database)
@@ -94,6 +91,17 @@ def create_app(
     channels = ChannelsPlugin(
         backend=channels_backend(settings.bus_url), arbitrary_channels_allowed=True
     )
+    integration = Integration(
+        integration_settings or IntegrationSettings(),
+        database,
+        bus=bus,
+        publish=channels.wait_published,
+        plugin_context=context,
+    )
+    bot: AssistantBundle | None = None
+    if assistant is None:
+        bot = build_for_app(settings, database, context, adapter=integration.adapter)
+        assistant = DialogAssistant(bot.manager, database)
     service = ConversationService(
         database,
         writer,
@@ -126,12 +134,20 @@ def create_app(
         writer.start()
         log.info("kefu store ready at %s", database.safe_url)
         try:
-            yield
+            async with integration.lifespan():
+                yield
         finally:
             await service.drain()
             await writer.close()
+            if bot is not None:
+                await bot.aclose()
             await bus.close()
             await database.close()
+
+    readiness = {
+        "database": database.ping,
+        "bus": lambda: bus.length("conversations"),
+    }
 
     return Litestar(
         route_handlers=[
@@ -140,11 +156,14 @@ def create_app(
             AgentAuthController,
             ConversationController,
             health,
+            operations_router(readiness),
+            *integration.route_handlers,
         ],
         plugins=[channels],
         lifespan=[lifespan],
-        state=State({STATE_KEY: state}),
+        state=State({STATE_KEY: state, **integration.state}),
         openapi_config=OpenAPIConfig(title="Kefu", version=__version__),
+        logging_config=None,  # logging is the process's business (kefu serve sets it up)
     )
 
 

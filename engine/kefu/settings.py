@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -63,11 +63,18 @@ class Settings(BaseSettings):
         None, description="directory of a built retrieval index to load"
     )
     assistant_top_k: int = Field(5, ge=1, le=50, description="knowledge hits per turn")
-    sensitive_words_file: Path | None = Field(
-        None, description="extra sensitive words, one per line as 'word<TAB>category<TAB>action'"
+    pack: str = Field(
+        "", description="installed knowledge pack the assistant serves; empty means none"
+    )
+    filter_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="options per filter, e.g. {\"sensitive_words\": {\"words_file\": \"...\"}}",
     )
     demo: bool = Field(False, description="seed demo agents and data on start")
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="json lines, plain text, or auto: text on a terminal, else json"
+    )
 
     @field_validator("bus_url")
     @classmethod

@@ -9,11 +9,20 @@ from typing import TYPE_CHECKING
 from kefu import registry
 from kefu.assistant.manager import DialogManager
 from kefu.assistant.state import DialogStateStore
-from kefu.contracts import IntentRecognizer, PluginContext, ReplyPolicy, Retriever
+from kefu.contracts import (
+    BusinessAdapter,
+    IntentRecognizer,
+    PluginContext,
+    ReplyPolicy,
+    Retriever,
+)
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from kefu.embedding.batcher import MicroBatcher
     from kefu.settings import Settings
+    from kefu.store.database import Database
 
 
 @dataclass(slots=True)
@@ -22,12 +31,45 @@ class Assistant:
 
     manager: DialogManager
     batcher: MicroBatcher | None
+    redis: Redis[bytes] | None = None
 
     async def aclose(self) -> None:
-        """Stop the inference thread and drain the embedding batcher."""
+        """Stop the inference thread, drain the embedding batcher, close connections."""
         await self.manager.aclose()
         if self.batcher is not None:
             await self.batcher.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()  # type: ignore[attr-defined]  # stubs predate aclose
+
+
+def state_store_for(
+    settings: Settings, database: Database
+) -> tuple[DialogStateStore, Redis[bytes] | None]:
+    """Redis when the bus is Redis (a cluster), else the database; and the client to close."""
+    if settings.bus_scheme == "redis":
+        from redis.asyncio import Redis as AsyncRedis
+
+        from kefu.assistant.state import RedisDialogStateStore
+
+        client: Redis[bytes] = AsyncRedis.from_url(settings.bus_url)
+        return RedisDialogStateStore(client), client
+    from kefu.assistant.state_sql import SqlDialogStateStore
+
+    return SqlDialogStateStore(database), None
+
+
+def build_for_app(
+    settings: Settings,
+    database: Database,
+    context: PluginContext,
+    *,
+    adapter: BusinessAdapter | None = None,
+) -> Assistant:
+    """The assistant a Kefu server runs: plugins from settings, state beside the other data."""
+    state, client = state_store_for(settings, database)
+    assistant = build_assistant(settings, state, context=context, adapter=adapter)
+    assistant.redis = client
+    return assistant
 
 
 def plugin_context(settings: Settings) -> PluginContext:
@@ -42,6 +84,7 @@ def build_assistant(
     state: DialogStateStore,
     *,
     context: PluginContext | None = None,
+    adapter: BusinessAdapter | None = None,
 ) -> Assistant:
     """Load the configured policy, recognizer and retriever and wire the dialog manager."""
     ctx = context or plugin_context(settings)
@@ -69,6 +112,7 @@ def build_assistant(
         recognizer=recognizer,
         retriever=retriever,
         batcher=batcher,
+        adapter=adapter,
         top_k=settings.assistant_top_k,
     )
     return Assistant(manager, batcher)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
+from kefu.observability.logs import configure_logging
 from kefu.settings import load_settings
 
 DEMO_BANNER = """
@@ -33,6 +35,10 @@ def _run(host: str | None, port: int | None, *, demo: bool, log_level: str | Non
     if demo:
         overrides["demo"] = True
     settings = load_settings(**overrides)
+    json_logs = settings.log_format == "json" or (
+        settings.log_format == "auto" and not sys.stderr.isatty()
+    )
+    configure_logging(log_level or settings.log_level, json_logs=json_logs)
     if settings.demo:
         from kefu.app import DEMO_PASSWORD
 
@@ -44,15 +50,29 @@ def _run(host: str | None, port: int | None, *, demo: bool, log_level: str | Non
                 password=DEMO_PASSWORD,
             )
         )
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=(log_level or settings.log_level).lower(),
-        ws_max_size=settings.max_frame_bytes * 4,
-        lifespan="on",
-    )
+    shop = None
+    integration_settings = None
+    if settings.demo:
+        from kefu.integration.demo import start_demo_business
+
+        shop, integration_settings = start_demo_business(
+            settings.data_dir, f"http://{settings.host}:{settings.port}"
+        )
+        click.echo(f"  Demo shop (business system): {shop.url}\n")
+    app = create_app(settings, integration_settings=integration_settings)
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=(log_level or settings.log_level).lower(),
+            log_config=None,  # keep the handlers configure_logging installed
+            ws_max_size=settings.max_frame_bytes * 4,
+            lifespan="on",
+        )
+    finally:
+        if shop is not None:
+            shop.stop()
 
 
 @click.command()

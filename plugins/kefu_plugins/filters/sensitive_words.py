@@ -1,6 +1,7 @@
 """The ``sensitive_words`` message filter: one Aho-Corasick pass over a normalised text.
 
-Terms come from the built-in list and an optional site file (``settings.sensitive_words_file``).
+Terms come from the built-in list and an optional site file (``words_file``, set through
+``KEFU_FILTER_OPTIONS={"sensitive_words": {"words_file": "..."}}``).
 Matching is case-insensitive and full-width/half-width blind (NFKC); Latin-script terms match
 whole words only ("class" does not contain "ass"), CJK terms match anywhere. Findings carry
 offsets into the original text; MASK and BLOCK findings are starred out in ``redacted``.

@@ -50,6 +50,14 @@ class EcommercePolicy(DefaultPolicy):
         self.order_templates = {**DEFAULT_ORDER_TEMPLATES, **dict(order_templates or {})}
         self.product_intents = frozenset(product_intents)
 
+    def slots(self, turn: Turn) -> dict[str, Any]:
+        """The default slots plus ``order.*``: the order the visitor means (see pick_order)."""
+        slots = super().slots(turn)
+        order = pick_order(turn)
+        if order is not None:
+            slots["order"] = order
+        return slots
+
     def candidates(self, turn: Turn) -> list[Suggestion]:
         """Order answers and product picks first, then the general candidates."""
         intent = turn.intent
@@ -91,7 +99,7 @@ class EcommercePolicy(DefaultPolicy):
         order = pick_order(turn)
         if order is None:
             return None
-        slots = {**self.slots(turn), "order": order}
+        slots = self.slots(turn)
         template = self.order_templates.get(str(order.get("status", "")), DEFAULT_ORDER_FALLBACK)
         text = try_render(template, slots) or try_render(DEFAULT_ORDER_FALLBACK, slots)
         if text is None:

@@ -92,6 +92,15 @@ async def test_ecommerce_uses_the_order_the_visitor_names() -> None:
     assert "A-10001" in decision.text and "delivered" in decision.text
 
 
+async def test_ecommerce_templates_can_name_the_order() -> None:
+    policy = EcommercePolicy(templates={"refund_status": "Refund for {order.id}: on its way."})
+    decision = await policy.decide(
+        Turn("c", "refund?", intent=confident("refund_status"), context=ORDERS)
+    )
+    assert decision.action is DecisionAction.REPLY
+    assert decision.text == "Refund for A-10002: on its way."
+
+
 async def test_ecommerce_hands_off_when_orders_are_degraded() -> None:
     context = CustomerContext("cust-1", {}, degraded=("orders",))
     decision = await EcommercePolicy().decide(

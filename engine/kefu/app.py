@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kefu import __version__, registry
 from kefu.assistant.factory import Assistant as AssistantBundle
-from kefu.assistant.factory import build_for_app, plugin_context
+from kefu.assistant.factory import build_for_app, plugin_context, state_store_for
 from kefu.assistant.hook import DialogAssistant
 from kefu.bus.factory import create_bus
 from kefu.contracts import MessageFilter
@@ -28,13 +29,21 @@ from kefu.conversations.filters import FilterChain
 from kefu.conversations.publisher import BusPublisher
 from kefu.conversations.service import ConversationService
 from kefu.gateway.agent import agent_socket
-from kefu.gateway.auth import TokenSigner, hash_password
+from kefu.gateway.auth import hash_password
 from kefu.gateway.fanout import ChannelsNotifier, channels_backend
 from kefu.gateway.http import AgentAuthController, ConversationController, health
 from kefu.gateway.state import STATE_KEY, GatewayState
 from kefu.gateway.visitor import visitor_socket
 from kefu.integration.service import Integration, IntegrationSettings
+from kefu.knowledge.errors import PackError
+from kefu.knowledge.hook import RuntimeAssistant
+from kefu.knowledge.http import pack_router
+from kefu.knowledge.runtime import PackRuntime
+from kefu.knowledge.store import PackStore
 from kefu.observability.http import operations_router
+from kefu.security.guards import allow
+from kefu.security.roles import Role
+from kefu.security.wiring import SecurityWiring, set_agent_role
 from kefu.settings import Settings, ensure_data_dir, load_settings
 from kefu.store.database import Database
 from kefu.store.errors import AgentExistsError
@@ -46,7 +55,9 @@ log = logging.getLogger(__name__)
 #: The password of the demo agents seeded when ``settings.demo`` is true.
 DEMO_PASSWORD = "kefu-demo"
 #: (username, display name) of the demo agents.
-DEMO_AGENTS: tuple[tuple[str, str], ...] = (("alice", "Alice"), ("bob", "Bob"))
+DEMO_AGENTS: tuple[tuple[str, str], ...] = (("alice", "Alice"), ("bob", "Bob"), ("admin", "Admin"))
+#: Roles of the demo people (others are agents).
+DEMO_ROLES: dict[str, Role] = {"bob": Role.SUPERVISOR, "admin": Role.ADMIN}
 
 
 async def seed_demo_agents(database: Database, capacity: int) -> None:
@@ -61,6 +72,8 @@ async def seed_demo_agents(database: Database, capacity: int) -> None:
                 await Agents(conn).create(username, display_name, password_hash, capacity)
         except (AgentExistsError, IntegrityError):
             continue  # another process seeded it first
+        if username in DEMO_ROLES:
+            await set_agent_role(database, username, DEMO_ROLES[username])
         log.info("seeded demo agent %s", username)
 
 
@@ -98,10 +111,21 @@ def create_app(
         publish=channels.wait_published,
         plugin_context=context,
     )
+    security = SecurityWiring(settings, database)
     bot: AssistantBundle | None = None
-    if assistant is None:
+    runtime: PackRuntime | None = None
+    state_client: Any = None
+    if assistant is None and settings.pack:
+        # A knowledge pack drives the assistant and can be swapped while serving.
+        dialog_state, state_client = state_store_for(settings, database)
+        runtime = PackRuntime.from_settings(
+            settings, dialog_state, context=context, adapter=integration.adapter
+        )
+        assistant = RuntimeAssistant(runtime, database)
+    elif assistant is None:
         bot = build_for_app(settings, database, context, adapter=integration.adapter)
         assistant = DialogAssistant(bot.manager, database)
+    pack_store = PackStore(settings.data_dir)
     service = ConversationService(
         database,
         writer,
@@ -116,7 +140,7 @@ def create_app(
         database=database,
         writer=writer,
         service=service,
-        signer=TokenSigner(settings.secret_key),
+        signer=security.signer,
         channels=channels,
         bus=bus,
     )
@@ -131,16 +155,31 @@ def create_app(
         if settings.demo:
             await seed_demo_agents(database, settings.agent_capacity)
         await bus.start()
+        await security.start()
         writer.start()
         log.info("kefu store ready at %s", database.safe_url)
+        watcher: asyncio.Task[None] | None = None
+        if runtime is not None:
+            try:
+                await runtime.reload()
+            except PackError as exc:
+                log.error("knowledge pack %s not loaded, humans answer: %s", settings.pack, exc)
+            watcher = asyncio.create_task(runtime.watch(5.0))
         try:
             async with integration.lifespan():
                 yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+            if runtime is not None:
+                await runtime.aclose()
+            if state_client is not None:
+                await state_client.aclose()
             await service.drain()
             await writer.close()
             if bot is not None:
                 await bot.aclose()
+            await security.close()
             await bus.close()
             await database.close()
 
@@ -158,10 +197,14 @@ def create_app(
             health,
             operations_router(readiness),
             *integration.route_handlers,
+            pack_router(pack_store, runtime, guards=[allow({Role.ADMIN}, {"admin"})]),
+            *security.route_handlers,
         ],
         plugins=[channels],
         lifespan=[lifespan],
-        state=State({STATE_KEY: state, **integration.state}),
+        state=State({STATE_KEY: state, **integration.state, **security.state}),
+        middleware=security.middleware,
+        cors_config=security.cors_config,
         openapi_config=OpenAPIConfig(title="Kefu", version=__version__),
         logging_config=None,  # logging is the process's business (kefu serve sets it up)
     )

@@ -402,6 +402,15 @@ class ConversationService:
             )
             if not reply.duplicate:
                 await self._deliver(reply)
+                # Where the answer came from, so the visitor can see (and check) its sources.
+                provenance = {
+                    "seq": reply.seq,
+                    "sources": list(decision.sources),
+                    "confidence": round(decision.confidence, 4),
+                }
+                await self._notifier.notify(
+                    [Notice(StatusNotice(cid, "bot_reply", provenance), to_visitor=cid)]
+                )
                 await self._events.message(reply)
         elif (
             decision.action is DecisionAction.SUGGEST and message.agent_id and decision.suggestions

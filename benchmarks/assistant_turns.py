@@ -65,7 +65,7 @@ def load_rows(split: str) -> list[tuple[str, str]]:
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0-100) by nearest rank."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def make_state_store(kind: str, workdir: Path) -> tuple[DialogStateStore, Any]:
@@ -202,7 +202,10 @@ def main() -> None:
         {"measure": "raw batched encode (texts/s)", "value": result["raw_encode_texts_per_second"]},
         {"measure": "low load p50 (ms)", "value": result["low_load"]["p50_ms"]},
         {"measure": "low load p99 (ms)", "value": result["low_load"]["p99_ms"]},
-        {"measure": f"{args.concurrency} visitors: turns/s", "value": result["concurrent"]["turns_per_second"]},
+        {
+            "measure": f"{args.concurrency} visitors: turns/s",
+            "value": result["concurrent"]["turns_per_second"],
+        },
         {"measure": "  ratio to raw encode", "value": result["concurrent"]["ratio_to_raw_encode"]},
         {"measure": "  p50 (ms)", "value": result["concurrent"]["p50_ms"]},
         {"measure": "  p99 (ms)", "value": result["concurrent"]["p99_ms"]},

@@ -44,8 +44,8 @@ from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import environment, free_port, print_table, run_server, write_results
-from demo_shop.launcher import DemoShopProcess
 
+from demo_shop.launcher import DemoShopProcess
 from kefu.integration.context import ContextAssembler
 from kefu.integration.signing import SIGNATURE_HEADER, sign
 from kefu_plugins.adapters.rest import RestAdapter

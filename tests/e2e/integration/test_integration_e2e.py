@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from demo_shop.launcher import DemoShopProcess
 from kefu_process import KefuProcess
 
+from demo_shop.launcher import DemoShopProcess
 from support.client import FrameClient, agent, new_id, visitor
 from support.server import free_port
 

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from demo_shop.launcher import DemoShopProcess
 from shop_support import SHOP_KEY
 
+from demo_shop.launcher import DemoShopProcess
 from kefu.store.database import Database
 from support.server import free_port
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from demo_shop.launcher import DemoShopProcess
 from shop_support import SHOP_KEY, ashop_rows
 
+from demo_shop.launcher import DemoShopProcess
 from kefu.contracts import ActionRequest, BusinessAdapter
 from kefu.testing.adapter import BusinessAdapterConformance
 from kefu_plugins.adapters.rest import RestAdapter

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from demo_shop.launcher import DemoShopProcess
 from shop_support import SHOP_KEY, ashop_rows
 
+from demo_shop.launcher import DemoShopProcess
 from kefu.integration import tables
 from kefu.integration.actions import ACTION_STREAM, ActionProxy
 from kefu.integration.errors import ActionError

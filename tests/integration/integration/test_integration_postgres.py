@@ -7,9 +7,9 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from demo_shop.launcher import DemoShopProcess
 from shop_support import SHOP_KEY, ashop_rows
 
+from demo_shop.launcher import DemoShopProcess
 from kefu.bus.events import Event
 from kefu.bus.memory import MemoryEventBus
 from kefu.integration.actions import ActionProxy

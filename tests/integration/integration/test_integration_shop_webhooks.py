@@ -13,11 +13,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
-from demo_shop.launcher import DemoShopProcess
 from litestar import Litestar
 from litestar.datastructures import State
 from shop_support import SHOP_KEY
 
+from demo_shop.launcher import DemoShopProcess
 from kefu.integration.http import INTEGRATION_STATE_KEY, IntegrationHttpState, WebhookController
 from kefu.integration.inbox import EventInbox
 from kefu.integration.signing import SignatureVerifier

@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 
 bash scripts/services.sh
 
+# The browser tests drive Debian's Chromium (a browser download is not possible here).
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -q && apt-get install -y -q chromium
+fi
+# Chinese glyphs for the screenshots (the tests pass without them).
+dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || apt-get install -y -q fonts-wqy-zenhei || true
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # constraints.txt pins the CPU build of torch; without it pip pulls ~3 GB of CUDA wheels.

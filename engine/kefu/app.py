@@ -49,6 +49,7 @@ from kefu.store.database import Database
 from kefu.store.errors import AgentExistsError
 from kefu.store.repositories import Agents
 from kefu.store.writer import MessageWriter
+from kefu.web import web_router
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +200,7 @@ def create_app(
             *integration.route_handlers,
             pack_router(pack_store, runtime, guards=[allow({Role.ADMIN}, {"admin"})]),
             *security.route_handlers,
+            web_router(settings),
         ],
         plugins=[channels],
         lifespan=[lifespan],

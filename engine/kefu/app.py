@@ -115,10 +115,10 @@ def create_app(
     security = SecurityWiring(settings, database)
     bot: AssistantBundle | None = None
     runtime: PackRuntime | None = None
-    state_client: Any = None
+    close_state: Any = None
     if assistant is None and settings.pack:
         # A knowledge pack drives the assistant and can be swapped while serving.
-        dialog_state, state_client = state_store_for(settings, database)
+        dialog_state, close_state = state_store_for(settings, database)
         runtime = PackRuntime.from_settings(
             settings, dialog_state, context=context, adapter=integration.adapter
         )
@@ -174,8 +174,8 @@ def create_app(
                 watcher.cancel()
             if runtime is not None:
                 await runtime.aclose()
-            if state_client is not None:
-                await state_client.aclose()
+            if close_state is not None:
+                await close_state()
             await service.drain()
             await writer.close()
             if bot is not None:

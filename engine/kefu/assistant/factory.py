@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,31 +32,38 @@ class Assistant:
 
     manager: DialogManager
     batcher: MicroBatcher | None
-    redis: Redis[bytes] | None = None
+    close_state: Closer | None = None
 
     async def aclose(self) -> None:
-        """Stop the inference thread, drain the embedding batcher, close connections."""
+        """Stop the inference thread, drain the embedding batcher, flush and close the state."""
         await self.manager.aclose()
         if self.batcher is not None:
             await self.batcher.aclose()
-        if self.redis is not None:
-            await self.redis.aclose()  # type: ignore[attr-defined]  # stubs predate aclose
+        if self.close_state is not None:
+            await self.close_state()
 
 
-def state_store_for(
-    settings: Settings, database: Database
-) -> tuple[DialogStateStore, Redis[bytes] | None]:
-    """Redis when the bus is Redis (a cluster), else the database; and the client to close."""
+#: Something to await on shutdown.
+Closer = Callable[[], Awaitable[object]]
+
+
+def state_store_for(settings: Settings, database: Database) -> tuple[DialogStateStore, Closer]:
+    """Where dialog state lives, and how to close it on shutdown.
+
+    Redis when the bus is Redis (a cluster: any process may serve any turn); otherwise the
+    database behind an in-process write-behind cache (one process serves every turn).
+    """
     if settings.bus_scheme == "redis":
         from redis.asyncio import Redis as AsyncRedis
 
         from kefu.assistant.state import RedisDialogStateStore
 
         client: Redis[bytes] = AsyncRedis.from_url(settings.bus_url)
-        return RedisDialogStateStore(client), client
-    from kefu.assistant.state_sql import SqlDialogStateStore
+        return RedisDialogStateStore(client), client.aclose  # type: ignore[attr-defined]
+    from kefu.assistant.state_sql import SqlDialogStateStore, WriteBehindStateStore
 
-    return SqlDialogStateStore(database), None
+    store = WriteBehindStateStore(SqlDialogStateStore(database))
+    return store, store.aclose
 
 
 def build_for_app(
@@ -66,9 +74,9 @@ def build_for_app(
     adapter: BusinessAdapter | None = None,
 ) -> Assistant:
     """The assistant a Kefu server runs: plugins from settings, state beside the other data."""
-    state, client = state_store_for(settings, database)
+    state, close_state = state_store_for(settings, database)
     assistant = build_assistant(settings, state, context=context, adapter=adapter)
-    assistant.redis = client
+    assistant.close_state = close_state
     return assistant
 
 

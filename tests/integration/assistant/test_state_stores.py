@@ -68,3 +68,22 @@ async def test_conversations_do_not_share_state(store: DialogStateStore) -> None
     await store.put("b", DialogState(turns=7))
     assert (await store.get("a")).slots == {"order": "A-1", "名字": "李雷"}
     assert (await store.get("b")).turns == 7
+
+
+async def test_write_behind_serves_from_memory_and_flushes_in_batches(tmp_path: Path) -> None:
+    from kefu.assistant.state_sql import WriteBehindStateStore
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}")
+    await db.migrate()
+    backing = SqlDialogStateStore(db)
+    store = WriteBehindStateStore(backing, flush_interval=60)
+    for n in range(50):
+        await store.put(f"c{n}", DialogState(turns=n))
+    assert await store.get("c7") == DialogState(turns=7)
+    assert await backing.get("c7") == DialogState()  # not flushed yet
+    await store.flush()
+    assert await backing.get("c7") == DialogState(turns=7)
+    await store.put("c7", DialogState(turns=70))
+    await store.aclose()  # closing writes what is left
+    assert await SqlDialogStateStore(db).get("c7") == DialogState(turns=70)
+    await db.close()

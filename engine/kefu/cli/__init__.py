@@ -5,7 +5,11 @@ from __future__ import annotations
 import click
 
 from kefu import __version__
+from kefu.cli.audit import audit
+from kefu.cli.eval import eval_group
+from kefu.cli.keys import keys
 from kefu.cli.ops import backup_command, restore_command
+from kefu.cli.pack import pack
 from kefu.cli.plugins import plugins
 from kefu.cli.serve import demo, serve
 
@@ -19,7 +23,11 @@ def main() -> None:
 main.add_command(serve)
 main.add_command(demo)
 main.add_command(plugins)
+main.add_command(pack)
+main.add_command(eval_group)
 main.add_command(backup_command)
 main.add_command(restore_command)
+main.add_command(keys)
+main.add_command(audit)
 
 __all__ = ["main"]

@@ -105,7 +105,10 @@ def server_env(data_dir: Path, port: int, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
     env.update(
         {
-            "PYTHONPATH": str(TESTS_DIR),
+            # Keep any PYTHONPATH the test set (e.g. a third-party distribution's directory).
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(TESTS_DIR), os.environ.get("PYTHONPATH", "")) if p
+            ),
             "KEFU_DATA_DIR": str(data_dir),
             "KEFU_HOST": "127.0.0.1",
             "KEFU_PORT": str(port),

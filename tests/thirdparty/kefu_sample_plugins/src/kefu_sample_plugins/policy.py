@@ -8,7 +8,11 @@ from kefu.contracts import Decision, DecisionAction, PluginContext, Suggestion, 
 
 
 class PolitePolicy:
-    """Replies "Certainly! (intent: X)" to recognised intents; a human takes the rest."""
+    """Replies "Certainly! (intent: X)" to recognised intents; a human takes the rest.
+
+    It raises on the word "explode", so that tests can show Kefu falling back to a human when
+    a third-party plugin fails.
+    """
 
     name = "sample_polite"
 
@@ -16,6 +20,8 @@ class PolitePolicy:
         pass
 
     async def decide(self, turn: Turn) -> Decision:
+        if "explode" in turn.text.lower():
+            raise RuntimeError("the sample policy exploded, as asked")
         intent = turn.intent
         if intent is None or not intent.in_scope:
             return Decision(DecisionAction.HANDOFF, reasons=("sample: no intent",))

@@ -15,7 +15,7 @@ from typing import Any
 from kefu.contracts import OUT_OF_SCOPE, Chunk, Embedder, PluginContext
 from kefu.knowledge import vertical
 from kefu.knowledge.chunking import DEFAULT_MAX_CHARS, chunk_document
-from kefu.knowledge.chunks import course_chunks, faq_chunks, product_chunks
+from kefu.knowledge.chunks import course_chunks, example_chunks, faq_chunks, product_chunks
 from kefu.knowledge.errors import PackInvalidError, Problem
 from kefu.knowledge.model import Document, EvalCase, Faq, Pack, frozen_mapping
 from kefu.knowledge.packtoml import FILE as PACK_TOML
@@ -164,6 +164,9 @@ def _check(
         chunks.extend(document.chunks)
     chunks.extend(product_chunks((p.value for p in products), source))
     chunks.extend(course_chunks((c.value for c in courses), source))
+    if declared.intent_examples:
+        labelled = ((row.example, row.lang) for row in rows)
+        chunks.extend(example_chunks(labelled, (f.value for f in faqs), source))
     if not chunks:
         return None, [Problem(FAQ, None, "the pack has nothing to retrieve (no FAQ, no docs)")]
     pack = Pack(

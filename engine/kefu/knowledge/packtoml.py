@@ -26,7 +26,7 @@ _TABLES = {
     "pack": {"name", "version", "vertical", "languages", "description", "license", "attribution"},
     "plugins": {*PLUGIN_KINDS, *(f"{kind}_options" for kind in PLUGIN_KINDS)},
     "thresholds": {"reply", "out_of_scope"},
-    "chunking": {"max_chars"},
+    "chunking": {"max_chars", "intent_examples"},
     "actions": set(),  # any action name
 }
 ACTION = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -42,6 +42,8 @@ class PackToml:
     max_chars: int
     text: str
     actions: dict[str, tuple[str, ...]]
+    #: ``[chunking] intent_examples``: index intents.csv examples as chunks of their FAQ entry.
+    intent_examples: bool = False
 
 
 class _Reader:
@@ -124,6 +126,12 @@ def read_pack_toml(text: str) -> tuple[PackToml | None, list[Problem]]:
     if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 100:
         reader.problem("chunking", "max_chars", "[chunking] max_chars must be an integer >= 100")
         max_chars = DEFAULT_MAX_CHARS
+    intent_examples = chunking.get("intent_examples", False)
+    if not isinstance(intent_examples, bool):
+        reader.problem(
+            "chunking", "intent_examples", "[chunking] intent_examples must be true or false"
+        )
+        intent_examples = False
     actions: dict[str, tuple[str, ...]] = {}
     for action, intents in reader.table("actions").items():
         if (
@@ -134,7 +142,8 @@ def read_pack_toml(text: str) -> tuple[PackToml | None, list[Problem]]:
             reader.problem("actions", action, f"[actions] {action} must be a list of intent names")
             continue
         actions[action] = tuple(intents)
-    return PackToml(meta, plugins, thresholds, max_chars, text, actions), reader.problems
+    declared = PackToml(meta, plugins, thresholds, max_chars, text, actions, intent_examples)
+    return declared, reader.problems
 
 
 def _meta(reader: _Reader, values: dict[str, Any]) -> PackMeta | None:

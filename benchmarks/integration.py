@@ -1,7 +1,7 @@
 """K4 integration benchmark: webhook-to-agent-socket latency and customer-context latency.
 
 Part 1 (webhooks). Kefu runs with the integration installed (``uvicorn
-kefu.integration.service:app_from_env --factory``, SQLite, memory bus by default). An agent is
+kefu.app:app_from_env --factory``, SQLite, memory bus by default). An agent is
 connected and owns a conversation linked to a customer. This process plays the business
 system: it signs and posts ``shipment.delayed`` webhooks one at a time and measures
 
@@ -143,7 +143,7 @@ async def webhook_latency(args: argparse.Namespace) -> dict[str, Any]:
     if args.database_url:
         env["KEFU_DATABASE_URL"] = args.database_url
     customer = f"C-{uuid.uuid4().hex[:8]}"
-    with run_server("kefu-integration", "kefu.integration.service:app_from_env", env=env) as kefu:
+    with run_server("kefu-integration", "kefu.app:app_from_env", env=env) as kefu:
         async with httpx.AsyncClient(base_url=kefu.base_url, timeout=10) as http:
             for _ in range(100):
                 try:

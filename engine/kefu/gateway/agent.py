@@ -16,7 +16,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.status_codes import WS_1008_POLICY_VIOLATION
 
 from kefu.gateway.auth import AgentIdentity, InvalidTokenError
-from kefu.gateway.fanout import agent_channel
+from kefu.gateway.fanout import agent_channel, frame_head
 from kefu.gateway.frames import (
     PROTOCOL_VERSION,
     Ack,
@@ -31,7 +31,6 @@ from kefu.gateway.frames import (
     ConversationSummary,
     EventOut,
     FrameError,
-    MessageOut,
     Ping,
     Pong,
     decode_agent,
@@ -39,6 +38,13 @@ from kefu.gateway.frames import (
 )
 from kefu.gateway.session import Outbox, error_frame, guarded, receive_text, replay
 from kefu.gateway.state import GatewayState, gateway_state
+from kefu.security.sockets import (
+    MaskingOutbox,
+    end_session,
+    token_problem,
+    verify_agent_hello,
+    watch_agent_socket,
+)
 from kefu.store.records import SenderKind
 from kefu.store.repositories import Agents
 
@@ -67,7 +73,7 @@ async def _authenticate(
             raise FrameError("hello_required", "authenticate with a hello frame first")
         if frame.v != PROTOCOL_VERSION:
             raise FrameError("unsupported_version", f"this server speaks {PROTOCOL_VERSION}")
-        identity = state.signer.verify_agent(frame.token)
+        identity = verify_agent_hello(socket, frame.token)
         async with state.database.read() as conn:
             if await Agents(conn).get(identity.agent_id) is None:
                 raise InvalidTokenError("the agent no longer exists")
@@ -134,14 +140,15 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
             return
         identity, hello = authenticated
         agent_id = identity.agent_id
-        outbox = Outbox(socket)
+        outbox = MaskingOutbox(socket)
         service = state.service
 
         async def on_event(data: bytes) -> None:
-            frame = decode_shared(data)
-            if isinstance(frame, MessageOut):
-                await outbox.send(frame)
+            head = frame_head(data)
+            if head.type == "message":
+                await outbox.send_message_raw(head.conversation_id, head.seq, data)
                 return
+            frame = decode_shared(data)
             await outbox.send_raw(data)
             if isinstance(frame, EventOut):
                 if frame.name == "assigned":
@@ -178,8 +185,14 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
                 for conversation in owned:
                     since = hello.last_seqs.get(conversation.id, conversation.agent_read_seq)
                     await replay(service, outbox, conversation.id, SenderKind.AGENT, since)
-                async with subscriber.run_in_background(guarded(on_event), join=False):
+                async with (
+                    subscriber.run_in_background(guarded(on_event), join=False),
+                    watch_agent_socket(socket, identity),
+                ):
                     while (raw := await receive_text(socket)) is not None:
+                        if (problem := token_problem(socket, identity)) is not None:
+                            await end_session(socket, problem)
+                            break
                         await _handle(state, outbox, agent_id, raw)
             finally:
                 await asyncio.shield(service.agent_disconnected(agent_id))

@@ -1,28 +1,39 @@
-"""Interim authentication for the gateway: signed agent and visitor tokens, password hashes.
+"""Signed tokens of the gateway: short-lived agent access JWTs and visitor tokens.
 
-Agents log in with a password and get a short-lived HS256 JWT signed with ``settings.secret_key``;
-visitors get a long-lived signed token naming their visitor id, which they present to resume.
-The full security module (roles, API keys, rotation) replaces this file; everything else only
-calls :class:`TokenSigner` and the two password functions.
+Agent access tokens are HS256 JWTs signed with ``settings.secret_key`` carrying ``iss``
+(``kefu``), ``aud`` (``kefu``), ``sub`` (agent id), ``role``, ``jti`` and ``exp`` (15 minutes by
+default); refresh tokens live in :mod:`kefu.security.refresh`. Visitor tokens carry the audience
+``kefu-visitor`` and expire after 30 days. Passwords are hashed by :mod:`kefu.security.passwords`
+(argon2id; legacy scrypt hashes still verify); the two functions are re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
 
+from kefu.security.passwords import hash_password, verify_password
 from kefu.store.records import utcnow
 
+__all__ = [
+    "AGENT_AUDIENCE",
+    "ISSUER",
+    "VISITOR_AUDIENCE",
+    "AgentIdentity",
+    "InvalidTokenError",
+    "TokenSigner",
+    "hash_password",
+    "verify_password",
+]
+
 _ALGORITHM = "HS256"
-_ISSUER = "kefu"
-# scrypt parameters: ~16 MiB and a few tens of ms per hash, run in a thread by callers.
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+ISSUER = "kefu"
+AGENT_AUDIENCE = "kefu"
+VISITOR_AUDIENCE = "kefu-visitor"
 
 
 class InvalidTokenError(Exception):
@@ -31,88 +42,95 @@ class InvalidTokenError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AgentIdentity:
-    """Who an agent token belongs to."""
+    """Who an agent access token belongs to, in which role, and until when it is valid."""
 
     agent_id: str
     username: str
+    role: str = "agent"
+    jti: str = ""
+    #: Expiry as a Unix timestamp (0: unknown).
+    expires_at: float = 0.0
 
 
 class TokenSigner:
-    """Issues and verifies Kefu's signed tokens."""
+    """Issues and verifies Kefu's signed tokens (all checks in memory, no database)."""
 
-    def __init__(self, secret_key: str, *, agent_ttl: timedelta = timedelta(hours=12)) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        agent_ttl: timedelta = timedelta(minutes=15),
+        visitor_ttl: timedelta = timedelta(days=30),
+    ) -> None:
         if len(secret_key) < 32:
             raise ValueError("secret_key must be at least 32 characters")
         self._key = secret_key
-        self._agent_ttl = agent_ttl
+        self.agent_ttl = agent_ttl
+        self.visitor_ttl = visitor_ttl
 
-    def agent_token(self, agent_id: str, username: str) -> str:
-        """A token that lets the agent open /ws/agent and call the agent HTTP API."""
+    @property
+    def key_id(self) -> str:
+        """A non-secret name of the signing key (a hash of it), for namespacing shared state."""
+        return hashlib.sha256(b"kefu-key-id:" + self._key.encode()).hexdigest()[:16]
+
+    def agent_token(self, agent_id: str, username: str, role: str = "agent") -> str:
+        """An access token for /ws/agent and the agent HTTP API."""
         now = utcnow()
         claims = {
-            "iss": _ISSUER,
+            "iss": ISSUER,
+            "aud": AGENT_AUDIENCE,
             "kind": "agent",
             "sub": agent_id,
             "name": username,
+            "role": role,
+            "jti": secrets.token_hex(16),
             "iat": now,
-            "exp": now + self._agent_ttl,
+            "exp": now + self.agent_ttl,
         }
         return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
 
     def verify_agent(self, token: str | None) -> AgentIdentity:
         """The agent a token names; raises InvalidTokenError."""
-        claims = self._decode(token, "agent", require_exp=True)
-        return AgentIdentity(agent_id=str(claims["sub"]), username=str(claims.get("name", "")))
+        claims = self._decode(token, "agent", AGENT_AUDIENCE)
+        return AgentIdentity(
+            agent_id=str(claims["sub"]),
+            username=str(claims.get("name", "")),
+            role=str(claims.get("role", "agent")),
+            jti=str(claims.get("jti", "")),
+            expires_at=float(claims["exp"]),  # type: ignore[arg-type]
+        )
 
     def visitor_token(self, visitor_id: str) -> str:
-        """A token that lets a visitor resume their conversations."""
-        claims = {"iss": _ISSUER, "kind": "visitor", "sub": visitor_id, "iat": utcnow()}
+        """A token that lets a visitor resume their conversations until it expires."""
+        now = utcnow()
+        claims = {
+            "iss": ISSUER,
+            "aud": VISITOR_AUDIENCE,
+            "kind": "visitor",
+            "sub": visitor_id,
+            "iat": now,
+            "exp": now + self.visitor_ttl,
+        }
         return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
 
     def verify_visitor(self, token: str | None) -> str:
         """The visitor id a token names; raises InvalidTokenError."""
-        return str(self._decode(token, "visitor", require_exp=False)["sub"])
+        return str(self._decode(token, "visitor", VISITOR_AUDIENCE)["sub"])
 
-    def _decode(self, token: str | None, kind: str, *, require_exp: bool) -> dict[str, object]:
+    def _decode(self, token: str | None, kind: str, audience: str) -> dict[str, object]:
         if not token:
             raise InvalidTokenError(f"an {kind} token is required")
-        required = ["sub", "iss", "exp"] if require_exp else ["sub", "iss"]
         try:
             claims: dict[str, object] = jwt.decode(
                 token,
                 self._key,
                 algorithms=[_ALGORITHM],
-                issuer=_ISSUER,
-                options={"require": required},
+                issuer=ISSUER,
+                audience=audience,
+                options={"require": ["sub", "iss", "aud", "exp"]},
             )
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(f"invalid {kind} token: {exc}") from exc
         if claims.get("kind") != kind:
             raise InvalidTokenError(f"this is not an {kind} token")
         return claims
-
-
-def hash_password(password: str) -> str:
-    """A salted scrypt hash in ``scrypt$n$r$p$salt$hash`` form (CPU-heavy: call in a thread)."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
-    )
-    parts = (base64.b64encode(salt).decode(), base64.b64encode(digest).decode())
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${parts[0]}${parts[1]}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches a hash from :func:`hash_password` (call in a thread)."""
-    try:
-        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        salt = base64.b64decode(salt_b64)
-        expected = base64.b64decode(digest_b64)
-        digest = hashlib.scrypt(
-            password.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected)
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(digest, expected)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import msgspec
 from litestar.channels import ChannelsBackend, ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
@@ -48,6 +49,26 @@ def channels_backend(bus_url: str) -> ChannelsBackend:
 
         return RedisChannelsPubSubBackend(redis=Redis.from_url(bus_url), key_prefix="KEFU_CHANNELS")
     raise ValueError(f"no socket fan-out for bus URL scheme {scheme!r}; use memory:// or redis://")
+
+
+class FrameHead(msgspec.Struct, frozen=True):
+    """The routing fields of a fanned-out frame, read without decoding the rest of it."""
+
+    type: str
+    conversation_id: str = ""
+    seq: int = 0
+
+
+_head_decoder = msgspec.json.Decoder(FrameHead)
+
+
+def frame_head(data: bytes) -> FrameHead:
+    """The type, conversation and sequence number of an encoded frame (unknown fields skipped).
+
+    Live delivery forwards a message's bytes as they were published: the socket only needs
+    to know which message it is, to never send it twice, not to decode and encode it again.
+    """
+    return _head_decoder.decode(data)
 
 
 def message_frame(message: StoredMessage, viewer: SenderKind) -> MessageOut:

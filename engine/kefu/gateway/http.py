@@ -1,8 +1,10 @@
-"""HTTP API for agents: login, conversations, history, transfer, close (OpenAPI at /schema)."""
+"""HTTP API for agents: login, conversations, history, transfer, close (OpenAPI at /schema).
+
+Every route but login carries a role guard (:func:`kefu.security.guards.allow`).
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 import msgspec
@@ -13,6 +15,7 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    TooManyRequestsException,
 )
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
@@ -23,11 +26,16 @@ from kefu.conversations.errors import (
     InvalidTransitionError,
     NotParticipantError,
 )
-from kefu.gateway.auth import AgentIdentity, InvalidTokenError, verify_password
+from kefu.gateway.auth import AgentIdentity
 from kefu.gateway.state import gateway_state
+from kefu.security.guards import allow, authenticate
+from kefu.security.masking import mask_text
+from kefu.security.ratelimit import retry_after_header
+from kefu.security.roles import ALL_ROLES, CHAT_ROLES
+from kefu.security.service import LoginRefused, security_state
 from kefu.store.errors import ConversationClosedError, ConversationNotFoundError
 from kefu.store.records import Conversation, ConversationStatus, SenderKind, StoredMessage
-from kefu.store.repositories import Agents, AuditLog
+from kefu.store.repositories import Agents
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,9 +56,12 @@ class AgentOut(msgspec.Struct):
 
 
 class LoginResponse(msgspec.Struct):
-    """A bearer token for the HTTP API and /ws/agent."""
+    """A short-lived access token (for the HTTP API and /ws/agent) and its refresh token."""
 
     token: str
+    refresh_token: str
+    expires_in: int
+    role: str
     agent: AgentOut
 
 
@@ -112,7 +123,8 @@ def _message_item(m: StoredMessage) -> MessageItem:
         sender=m.sender_kind.value,
         sender_id=m.sender_id,
         client_msg_id=m.client_msg_id,
-        text=m.text if m.sender_kind is SenderKind.AGENT else m.delivered_text,
+        # Personal data leaves masked (the masking sandbox, kefu.security.sandbox).
+        text=mask_text(m.text if m.sender_kind is SenderKind.AGENT else m.delivered_text),
         time=m.created_at.isoformat(),
         filter_action=m.filter_action,
         blocked=m.blocked,
@@ -121,15 +133,11 @@ def _message_item(m: StoredMessage) -> MessageItem:
 
 
 async def current_agent(request: Request[Any, Any, Any]) -> AgentIdentity:
-    """The agent named by the ``Authorization: Bearer`` token; 401 otherwise."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise NotAuthorizedException("send Authorization: Bearer <agent token>")
-    try:
-        return gateway_state(request).signer.verify_agent(token.strip())
-    except InvalidTokenError as exc:
-        raise NotAuthorizedException(str(exc)) from exc
+    """The person named by the ``Authorization: Bearer`` access token; 401 otherwise."""
+    caller = await authenticate(request)
+    if caller.identity is None:
+        raise NotAuthorizedException("this route needs a person's access token, not an API key")
+    return caller.identity
 
 
 def _domain_error(exc: Exception) -> Exception:
@@ -145,7 +153,7 @@ def _domain_error(exc: Exception) -> Exception:
 
 
 class AgentAuthController(Controller):
-    """Agent login (interim: username and password, see kefu.gateway.auth)."""
+    """People's login (argon2 passwords, lockout; tokens from kefu.security) and the roster."""
 
     path = "/api/agents"
     tags = ["agents"]  # noqa: RUF012
@@ -154,26 +162,28 @@ class AgentAuthController(Controller):
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
     ) -> LoginResponse:
-        """Exchange a username and password for an agent token."""
-        state = gateway_state(request)
-        async with state.database.read() as conn:
-            found = await Agents(conn).password_hash(data.username)
-        # Hash even for unknown names, so timing does not reveal which usernames exist.
-        stored = found[1] if found else "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA"
-        ok = await asyncio.to_thread(verify_password, data.password, stored)
-        if found is None or not ok:
-            raise NotAuthorizedException("wrong username or password")
-        agent = found[0]
-        async with state.database.write() as conn:
-            await AuditLog(conn).record(f"agent:{agent.id}", "agent.login", f"agent:{agent.id}")
+        """Exchange a username and password for an access and a refresh token (429: locked out)."""
+        client = request.client.host if request.client else "unknown"
+        try:
+            session = await security_state(request).login(data.username, data.password, client)
+        except LoginRefused as exc:
+            if exc.retry_after > 0:
+                raise TooManyRequestsException(
+                    str(exc), headers={"Retry-After": retry_after_header(exc.retry_after)}
+                ) from exc
+            raise NotAuthorizedException(str(exc)) from exc
+        agent = session.agent
         return LoginResponse(
-            token=state.signer.agent_token(agent.id, agent.username),
+            token=session.access_token,
+            refresh_token=session.refresh_token,
+            expires_in=session.expires_in,
+            role=session.role,
             agent=AgentOut(
                 agent.id, agent.username, agent.display_name, agent.capacity, agent.online
             ),
         )
 
-    @get("/", dependencies={"agent": Provide(current_agent)})
+    @get("/", dependencies={"agent": Provide(current_agent)}, guards=[allow(ALL_ROLES)])
     async def list_agents(
         self, request: Request[Any, Any, Any], agent: NamedDependency[AgentIdentity]
     ) -> list[AgentOut]:
@@ -189,6 +199,7 @@ class ConversationController(Controller):
     path = "/api/conversations"
     tags = ["conversations"]  # noqa: RUF012
     dependencies = {"agent": Provide(current_agent)}  # noqa: RUF012
+    guards = [allow(ALL_ROLES)]  # noqa: RUF012
 
     @get("/")
     async def list_conversations(
@@ -238,7 +249,7 @@ class ConversationController(Controller):
             raise _domain_error(exc) from exc
         return [_message_item(m) for m in found]
 
-    @post("/{conversation_id:str}/transfer", status_code=HTTP_200_OK)
+    @post("/{conversation_id:str}/transfer", status_code=HTTP_200_OK, guards=[allow(CHAT_ROLES)])
     async def transfer(
         self,
         request: Request[Any, Any, Any],
@@ -255,7 +266,7 @@ class ConversationController(Controller):
             raise _domain_error(exc) from exc
         return _conversation_out(moved)
 
-    @post("/{conversation_id:str}/close", status_code=HTTP_200_OK)
+    @post("/{conversation_id:str}/close", status_code=HTTP_200_OK, guards=[allow(CHAT_ROLES)])
     async def close(
         self,
         request: Request[Any, Any, Any],

@@ -49,6 +49,14 @@ class Outbox:
             sent.add(frame.seq)
         await self.send_raw(encode(frame))
 
+    async def send_message_raw(self, conversation_id: str, seq: int, data: bytes) -> None:
+        """Send an already-encoded message frame unless that message already went out."""
+        sent = self._sent.setdefault(conversation_id, set())
+        if seq in sent:
+            return
+        sent.add(seq)
+        await self.send_raw(data)
+
     async def send_raw(self, data: bytes) -> None:
         """Send already-encoded JSON."""
         async with self._lock:

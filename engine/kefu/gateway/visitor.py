@@ -9,13 +9,12 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-from kefu.gateway.fanout import visitor_channel
+from kefu.gateway.fanout import frame_head, visitor_channel
 from kefu.gateway.frames import (
     PROTOCOL_VERSION,
     Ack,
     AgentInfo,
     FrameError,
-    MessageOut,
     Ping,
     Pong,
     VisitorClose,
@@ -24,7 +23,6 @@ from kefu.gateway.frames import (
     VisitorRead,
     VisitorTyping,
     VisitorWelcome,
-    decode_shared,
     decode_visitor,
 )
 from kefu.gateway.session import Outbox, error_frame, guarded, receive_text, replay
@@ -133,9 +131,9 @@ async def visitor_socket(socket: WebSocket[Any, Any, Any]) -> None:
         cid = started.conversation.id
 
         async def on_event(data: bytes) -> None:
-            frame = decode_shared(data)
-            if isinstance(frame, MessageOut):
-                await outbox.send(frame)
+            head = frame_head(data)
+            if head.type == "message":
+                await outbox.send_message_raw(head.conversation_id, head.seq, data)
             else:
                 await outbox.send_raw(data)
 

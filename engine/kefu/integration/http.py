@@ -21,6 +21,9 @@ from kefu.integration.hints import HintEngine
 from kefu.integration.permissions import Principal
 from kefu.integration.signing import SIGNATURE_HEADER
 from kefu.integration.webhooks import WebhookIngestor
+from kefu.security.guards import allow, authenticate
+from kefu.security.roles import CHAT_ROLES
+from kefu.security.service import security_state
 
 INTEGRATION_STATE_KEY = "kefu.integration"
 
@@ -97,6 +100,7 @@ class ActionController(Controller):
     """``POST /integration/actions``: an agent's refund, coupon or order flag."""
 
     path = "/integration/actions"
+    guards = [allow(CHAT_ROLES, {"actions:execute"})]  # noqa: RUF012
 
     @post("/", status_code=200)
     async def perform(self, request: Request[Any, Any, Any], data: ActionIn) -> Response[Any]:
@@ -132,6 +136,7 @@ class CustomerLinkController(Controller):
     """Ties a conversation to a business customer (the workbench, once the visitor is known)."""
 
     path = "/integration/conversations"
+    guards = [allow(CHAT_ROLES)]  # noqa: RUF012
 
     @post("/{conversation_id:str}/customer", status_code=200)
     async def link(
@@ -173,6 +178,7 @@ class CustomerContextController(Controller):
     """``GET /integration/customers/{customer_id}/context``: what the workbench shows."""
 
     path = "/integration/customers"
+    guards = [allow(CHAT_ROLES, {"context:read"})]  # noqa: RUF012
 
     @get("/{customer_id:str}/context")
     async def context(
@@ -190,10 +196,14 @@ class CustomerContextController(Controller):
             found = await state.context.customer_context(customer_id)
         except ValueError as exc:
             return _json_error(422, {"error": "invalid_customer", "detail": str(exc)})
+        # Personal data leaves masked by the caller's role, minus their unmask grants.
+        sections = await security_state(request).mask_for(
+            await authenticate(request), customer_id, dict(found.sections)
+        )
         return Response(
             {
                 "customer_id": found.customer_id,
-                "sections": dict(found.sections),
+                "sections": sections,
                 "degraded": list(found.degraded),
             }
         )

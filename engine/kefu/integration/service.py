@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, cast
 
-from litestar import Litestar
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -40,7 +39,7 @@ from kefu.integration.http import (
 )
 from kefu.integration.inbox import EventInbox
 from kefu.integration.outbox import OutboxRelay
-from kefu.integration.permissions import AGENT_SCOPES, Principal, Role
+from kefu.integration.permissions import Principal
 from kefu.integration.puller import IncrementalPuller, PullSpec
 from kefu.integration.resilience import GuardedCaller
 from kefu.integration.signing import SignatureVerifier
@@ -102,11 +101,10 @@ class IntegrationSettings(BaseSettings):
 
 
 async def agent_principal(request: Any) -> Principal:
-    """The caller of an action: the agent named by the gateway's bearer token."""
-    from kefu.gateway.http import current_agent
+    """The caller of an action: a person (bearer token, with its role) or an API key."""
+    from kefu.security.principals import caller_principal
 
-    identity = await current_agent(request)
-    return Principal(id=identity.agent_id, role=Role.AGENT, scopes=AGENT_SCOPES)
+    return await caller_principal(request)
 
 
 class Integration:
@@ -254,38 +252,3 @@ class Integration:
             yield
         finally:
             await self.stop()
-
-
-def install(app: Litestar, integration: Integration) -> None:
-    """Mount the integration on an already built app (routes, state, start/stop hooks).
-
-    ``create_app`` should rather pass ``route_handlers``, ``state`` and ``lifespan`` when it
-    builds the app; this is for tools that receive a finished app (tests, ``kefu demo``).
-    Start-up hooks run after the app's lifespan managers, so the store is migrated first.
-    """
-    for handler in integration.route_handlers:
-        app.register(handler)
-    for key, value in integration.state.items():
-        app.state[key] = value
-    app.on_startup.append(integration.start)
-    app.on_shutdown.insert(0, integration.stop)
-
-
-def app_from_env() -> Litestar:
-    """Kefu with the integration installed, from ``KEFU_*`` and ``KEFU_INTEGRATION_*`` variables
-    (``uvicorn kefu.integration.service:app_from_env --factory``)."""
-    from kefu.app import create_app
-    from kefu.gateway.state import STATE_KEY, GatewayState
-    from kefu.settings import load_settings
-
-    settings = load_settings()
-    app = create_app(settings)
-    gateway: GatewayState = app.state[STATE_KEY]
-    integration = Integration(
-        IntegrationSettings(),
-        gateway.database,
-        bus_url=settings.bus_url,
-        publish=gateway.channels.wait_published,
-    )
-    install(app, integration)
-    return app

@@ -1,14 +1,14 @@
 """Runs Kefu with the integration module installed (``python serve_kefu_integration.py``).
 
 Settings come from ``KEFU_*`` and ``KEFU_INTEGRATION_*`` variables, exactly as
-``uvicorn kefu.integration.service:app_from_env --factory`` reads them.
+``uvicorn kefu.app:app_from_env --factory`` reads them.
 """
 
 from __future__ import annotations
 
 import uvicorn
 
-from kefu.integration.service import app_from_env
+from kefu.app import app_from_env
 from kefu.settings import load_settings
 
 

@@ -30,7 +30,7 @@ async def test_the_configured_plugins_are_loaded_and_demo_agents_seeded_once(
             login = {"username": "alice", "password": DEMO_PASSWORD}
             assert (await client.post("/api/agents/login", json=login)).status_code == 200
             async with state.database.read() as conn:
-                assert [a.username for a in await Agents(conn).all()] == ["alice", "bob"]
+                assert [a.username for a in await Agents(conn).all()] == ["admin", "alice", "bob"]
 
 
 async def test_an_unknown_plugin_name_fails_at_build_time_naming_it(tmp_path: Path) -> None:

@@ -43,9 +43,12 @@ def test_expired_forged_and_wrong_kind_tokens_are_refused() -> None:
             fresh.verify_agent(bad)
 
 
-def test_visitor_tokens_do_not_expire() -> None:
+def test_visitor_tokens_round_trip_and_expire() -> None:
     signer = TokenSigner(SECRET)
     assert signer.verify_visitor(signer.visitor_token("v1")) == "v1"
+    stale = TokenSigner(SECRET, visitor_ttl=timedelta(seconds=-1))
+    with pytest.raises(InvalidTokenError):
+        stale.verify_visitor(stale.visitor_token("v1"))
 
 
 def test_short_secrets_are_refused() -> None:
@@ -55,7 +58,7 @@ def test_short_secrets_are_refused() -> None:
 
 def test_password_hashes_are_salted_and_verify() -> None:
     first, second = hash_password("pw"), hash_password("pw")
-    assert first != second and first.startswith("scrypt$")
+    assert first != second and first.startswith("$argon2id$")
     assert verify_password("pw", first) and verify_password("pw", second)
     assert not verify_password("PW", first)
     assert not verify_password("pw", "not-a-hash")

@@ -9,13 +9,21 @@ Two servers run one after the other, each as ``uvicorn`` in its own process on l
   ``--bus-url`` choose others). A message counts once the visitor has its ack (the message is
   stored) and the agent has received the push: validated, persisted, routed, pushed.
 
-This process is the client (the ``websockets`` library). For each server it sends ``warmup``
-messages, then reads the server's user+system CPU time (psutil), sends ``messages`` more,
-waits for the server to go idle (so background work is counted), and reads it again. The
-figure is CPU microseconds per message and its ratio to the echo server, measured in the same
-run, since absolute numbers vary from machine to machine::
+With ``--chat-only`` the Kefu server is ``benchmarks/_chat_only.py``: the same app with an
+assistant that only hands conversations to a human, so the figure is the chat path alone
+(without it, the dialog manager's per-turn work is counted too).
 
-    .venv/bin/python benchmarks/gateway_cpu.py --messages 1000 --concurrency 4
+This process is the client (the ``websockets`` library). ``--concurrency`` takes one or more
+numbers of visitors; for each, both servers get the exact same load: that many sockets
+(visitor conversations for Kefu, all assigned to one agent whose socket receives every
+push), each sending its next message as soon as the previous one is done. For each
+concurrency the echo server is measured, then Kefu, back to back: ``warmup`` messages, then the
+server's user+system CPU time is read, ``messages`` more are sent, the server is left to go idle
+(so background work is counted), and its CPU time is read again. The figure is CPU microseconds
+per message and its ratio to the echo figure of the same concurrency in the same run, since
+absolute numbers vary from machine to machine and from minute to minute::
+
+    .venv/bin/python benchmarks/gateway_cpu.py --messages 2000 --concurrency 1,4,50,200
 """
 
 from __future__ import annotations
@@ -25,10 +33,13 @@ import asyncio
 import contextlib
 import itertools
 import json
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +65,9 @@ TEXT = "你好，我的订单 #10023 还没有发货，可以帮我查一下吗�
 
 #: Seconds spent measuring a server's idle CPU before the measured phase.
 IDLE_SAMPLE = 1.0
+
+#: Visitors that say hello and hand off at the same time while a Kefu workload is set up.
+SETUP_BATCH = 20
 
 #: Sends message number ``i`` and returns once it has been fully handled.
 SendOne = Callable[[int], Awaitable[None]]
@@ -156,7 +170,12 @@ class _Inbox:
 
 
 def _ack_key(frame: dict[str, Any]) -> Any:
-    return ("ack", frame["client_msg_id"]) if frame.get("type") == "ack" else None
+    kind = frame.get("type")
+    if kind == "ack":
+        return ("ack", frame["client_msg_id"])
+    if kind == "event" and frame.get("name") == "closed":
+        return ("closed",)
+    return None
 
 
 def _agent_key(frame: dict[str, Any]) -> Any:
@@ -168,9 +187,38 @@ def _agent_key(frame: dict[str, Any]) -> Any:
     return None
 
 
+async def _start_visitor(
+    server: Server, worker: int, agent_inbox: _Inbox, stack: contextlib.AsyncExitStack
+) -> tuple[SendOne, ClientConnection, _Inbox]:
+    ws = await stack.enter_async_context(connect(f"{server.ws_url}/ws/visitor"))
+    await ws.send(json.dumps({"type": "hello", "display_name": f"bench {worker}"}))
+    hello = json.loads(await ws.recv())
+    if hello.get("type") != "welcome":
+        raise RuntimeError(f"visitor hello refused: {hello}")
+    cid = hello["conversation_id"]
+    inbox = _Inbox(ws, _ack_key)
+    stack.push_async_callback(inbox.close)
+    assigned = agent_inbox.expect(("assigned", cid))
+
+    async def send(i: int) -> None:
+        msg_id = f"w{worker}-m{i}"
+        acked = inbox.expect(("ack", msg_id))
+        pushed = agent_inbox.expect(("message", cid, msg_id))
+        await ws.send(_message_frame(i, worker))
+        await asyncio.gather(acked, pushed)
+
+    # The first message hands the conversation to the agent; later ones are pushed.
+    await send(-1)
+    await asyncio.wait_for(assigned, 60)
+    return send, ws, inbox
+
+
 @contextlib.asynccontextmanager
 async def kefu_workers(server: Server, concurrency: int) -> AsyncIterator[list[SendOne]]:
-    """An agent online, one visitor conversation per worker, each assigned to that agent."""
+    """An agent online, one visitor conversation per worker, each assigned to that agent.
+
+    The conversations are closed on the way out, so the next concurrency starts afresh.
+    """
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
         reply = await http.post(
             "/api/agents/login", json={"username": "alice", "password": DEMO_PASSWORD}
@@ -186,36 +234,19 @@ async def kefu_workers(server: Server, concurrency: int) -> AsyncIterator[list[S
         agent_inbox = _Inbox(agent_ws, _agent_key)
         stack.push_async_callback(agent_inbox.close)
 
-        senders: list[SendOne] = []
-        for worker in range(concurrency):
-            ws = await stack.enter_async_context(connect(f"{server.ws_url}/ws/visitor"))
-            await ws.send(json.dumps({"type": "hello", "display_name": f"bench {worker}"}))
-            hello = json.loads(await ws.recv())
-            if hello.get("type") != "welcome":
-                raise RuntimeError(f"visitor hello refused: {hello}")
-            cid = hello["conversation_id"]
-            inbox = _Inbox(ws, _ack_key)
-            stack.push_async_callback(inbox.close)
-            assigned = agent_inbox.expect(("assigned", cid))
-
-            async def send(
-                i: int,
-                ws: ClientConnection = ws,
-                inbox: _Inbox = inbox,
-                cid: str = cid,
-                worker: int = worker,
-            ) -> None:
-                msg_id = f"w{worker}-m{i}"
-                acked = inbox.expect(("ack", msg_id))
-                pushed = agent_inbox.expect(("message", cid, msg_id))
-                await ws.send(_message_frame(i, worker))
-                await asyncio.gather(acked, pushed)
-
-            # The first message hands the conversation to the agent; later ones are pushed.
-            await send(-1)
-            await asyncio.wait_for(assigned, 30)
-            senders.append(send)
-        yield senders
+        visitors: list[tuple[SendOne, ClientConnection, _Inbox]] = []
+        for first in range(0, concurrency, SETUP_BATCH):
+            visitors += await asyncio.gather(
+                *(
+                    _start_visitor(server, worker, agent_inbox, stack)
+                    for worker in range(first, min(concurrency, first + SETUP_BATCH))
+                )
+            )
+        yield [send for send, _, _ in visitors]
+        for _, ws, inbox in visitors:
+            closed = inbox.expect(("closed",))
+            await ws.send(json.dumps({"type": "close"}))
+            await asyncio.wait_for(closed, 60)
 
 
 # ------------------------------------------------------------------------------ measuring
@@ -241,6 +272,7 @@ async def measure(
     warmup: int,
     concurrency: int,
     timeout: float,  # noqa: ASYNC109 - one bound per phase, applied with wait_for
+    profile: Path | None = None,
 ) -> Measurement:
     """Drive ``messages`` messages through ``server`` and measure its CPU time."""
     async with workers(server, concurrency) as senders:
@@ -264,15 +296,44 @@ async def measure(
         await asyncio.sleep(IDLE_SAMPLE)
         idle_rate = (server.cpu_seconds() - idle_before) / IDLE_SAMPLE
         per_worker = messages // concurrency
-        cpu_before = server.cpu_seconds()
-        started = time.perf_counter()
-        await asyncio.wait_for(
-            asyncio.gather(*(run(s, per_worker, True) for s in senders)), timeout
-        )
-        wall = time.perf_counter() - started
-        await _settle(server)
-        cpu = server.cpu_seconds() - cpu_before
+        with _profiled(server, profile):
+            cpu_before = server.cpu_seconds()
+            started = time.perf_counter()
+            await asyncio.wait_for(
+                asyncio.gather(*(run(s, per_worker, True) for s in senders)), timeout
+            )
+            wall = time.perf_counter() - started
+            await _settle(server)
+            cpu = server.cpu_seconds() - cpu_before
     return Measurement(server.name, per_worker * concurrency, cpu, wall, latencies, idle_rate)
+
+
+@contextlib.contextmanager
+def _profiled(server: Server, output: Path | None) -> Iterator[None]:
+    """Sample ``server`` with py-spy (collapsed stacks to ``output``) while the block runs.
+
+    py-spy is not a Kefu dependency: install it into the environment to use ``--profile``.
+    The profiler's own CPU is spent in its own process, not the server's.
+    """
+    if output is None:
+        yield
+        return
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(exe).exists():
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    cmd = [exe, "record", "-p", str(server.process.pid), "-r", "250", "--nonblocking", "--gil"]
+    cmd += ["--format", "raw", "-o", str(output)]
+    profiler = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # let py-spy attach before the measured phase
+    try:
+        yield
+    finally:
+        profiler.send_signal(signal.SIGINT)
+        try:
+            profiler.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            profiler.kill()
+            profiler.wait(timeout=10)
 
 
 def _kefu_env(data_dir: Path, args: argparse.Namespace) -> dict[str, str]:
@@ -281,53 +342,71 @@ def _kefu_env(data_dir: Path, args: argparse.Namespace) -> dict[str, str]:
         "KEFU_DATABASE_URL": args.database_url,
         "KEFU_BUS_URL": args.bus_url,
         "KEFU_DEMO": "true",
-        "KEFU_AGENT_CAPACITY": str(max(5, args.concurrency)),
+        "KEFU_AGENT_CAPACITY": str(max(5, *args.concurrency)),
         "KEFU_LOG_LEVEL": "WARNING",
         "KEFU_CONFIG": "",
+        # The clients send as fast as the server answers: lift the per-socket frame limit
+        # (the limiter still runs on every frame and its cost is counted).
+        "KEFU_SECURITY_FRAME_RATE": "1000000",
+        "KEFU_SECURITY_FRAME_BURST": "1000000",
     }
 
 
 def _kefu_label(args: argparse.Namespace) -> str:
     store = args.database_url.split(":", 1)[0] if args.database_url else "sqlite"
-    return f"kefu ({args.bus_url.split(':', 1)[0]}, {store})"
+    what = "chat path" if args.chat_only else "kefu"
+    return f"{what} ({args.bus_url.split(':', 1)[0]}, {store})"
 
 
 HERE = Path(__file__).resolve().parent
 
 
 async def main(args: argparse.Namespace) -> int:
-    """Run both servers, print the table, write the JSON result."""
+    """Run both servers at every concurrency, print the table, write the JSON result."""
     here = HERE
     options: dict[str, Any] = {
         "messages": args.messages,
         "warmup": args.warmup,
         "concurrency": args.concurrency,
         "timeout": args.timeout,
+        "chat_only": args.chat_only,
     }
     settings = {"bus_url": args.bus_url, "database_url": args.database_url or "sqlite (default)"}
-    results: list[Measurement] = []
-    with run_server("echo", "gateway_cpu:echo_app", app_dir=here) as echo:
+    app = "_chat_only:app_from_env" if args.chat_only else "kefu.app:app_from_env"
+    rows: list[dict[str, Any]] = []
+    with contextlib.ExitStack() as servers:
+        echo = servers.enter_context(run_server("echo", "gateway_cpu:echo_app", app_dir=here))
         clock = cpu_clock_source(echo.process.pid)
-        results.append(await measure(echo, echo_workers, **options))
-    if not args.echo_only:
-        with (
-            tempfile.TemporaryDirectory(prefix="kefu-bench-") as data_dir,
-            run_server(
-                _kefu_label(args), "kefu.app:app_from_env", env=_kefu_env(Path(data_dir), args)
-            ) as kefu,
-        ):
-            results.append(await measure(kefu, kefu_workers, **options))
-
-    baseline = results[0].cpu_us_per_message
-    rows = []
-    for result in results:
-        row = result.summary()
-        row["cpu_ratio_to_echo"] = round(result.cpu_us_per_message / baseline, 2)
-        rows.append(row)
+        kefu: Server | None = None
+        if not args.echo_only:
+            data_dir = servers.enter_context(tempfile.TemporaryDirectory(prefix="kefu-bench-"))
+            kefu = servers.enter_context(
+                run_server(
+                    _kefu_label(args), app, app_dir=here, env=_kefu_env(Path(data_dir), args)
+                )
+            )
+        for concurrency in args.concurrency:
+            phase = {**options, "concurrency": concurrency}
+            del phase["chat_only"]
+            base = await measure(echo, echo_workers, **phase)
+            results = [base]
+            if kefu is not None:
+                profile = None
+                if args.profile is not None:
+                    args.profile.mkdir(parents=True, exist_ok=True)
+                    profile = args.profile / f"kefu-c{concurrency}.txt"
+                results.append(await measure(kefu, kefu_workers, **phase, profile=profile))
+            for result in results:
+                row = {"concurrency": concurrency, **result.summary()}
+                row["cpu_ratio_to_echo"] = round(
+                    result.cpu_us_per_message / base.cpu_us_per_message, 2
+                )
+                rows.append(row)
     print_table(
-        f"Server CPU per message ({args.messages} messages, concurrency {args.concurrency})",
+        f"Server CPU per message ({args.messages} messages per server and concurrency)",
         rows,
         [
+            "concurrency",
             "name",
             "messages",
             "server_cpu_us_per_message",
@@ -353,14 +432,37 @@ async def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _concurrencies(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of integers: {text!r}") from exc
+    if not values:
+        raise argparse.ArgumentTypeError("give at least one concurrency")
+    return values
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options (all bounded, so a run always ends)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=1000, help="measured messages per server")
     parser.add_argument("--warmup", type=int, default=100, help="unmeasured messages first")
-    parser.add_argument("--concurrency", type=int, default=4, help="parallel visitor sockets")
+    parser.add_argument(
+        "--concurrency",
+        type=_concurrencies,
+        default=[4],
+        help="parallel visitor sockets, or a comma-separated list of them (e.g. 1,4,50,200)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase, at most")
     parser.add_argument("--echo-only", action="store_true", help="measure only the baseline")
+    parser.add_argument(
+        "--chat-only",
+        action="store_true",
+        help="serve benchmarks/_chat_only.py: the chat path without the dialog manager",
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="directory for py-spy collapsed stacks of the Kefu server"
+    )
     parser.add_argument(
         "--bus-url", default="memory://", help="KEFU_BUS_URL, e.g. redis://127.0.0.1:6379/11"
     )
@@ -370,10 +472,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.messages <= 100_000:
         parser.error("--messages must be between 1 and 100000")
-    if not 1 <= args.concurrency <= 64:
-        parser.error("--concurrency must be between 1 and 64")
-    if args.messages < args.concurrency:
-        parser.error("--messages must be at least --concurrency")
+    if not all(1 <= c <= 500 for c in args.concurrency):
+        parser.error("--concurrency must be between 1 and 500")
+    if args.messages < max(args.concurrency):
+        parser.error("--messages must be at least the largest --concurrency")
     return args
 
 

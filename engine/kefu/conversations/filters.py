@@ -53,7 +53,11 @@ class FilterChain:
         """Inspect ``text`` with every filter concurrently."""
         if not self._filters:
             return Screening((), FilterAction.ALLOW, None)
-        verdicts = await asyncio.gather(*(self._inspect(f, text) for f in self._filters))
+        if len(self._filters) == 1:
+            # One filter (the default): await it in this task instead of spawning one for it.
+            verdicts: Sequence[Verdict] = (await self._inspect(self._filters[0], text),)
+        else:
+            verdicts = await asyncio.gather(*(self._inspect(f, text) for f in self._filters))
         action = max((v.action for v in verdicts), key=lambda a: a.severity)
         redacted = next(
             (v.redacted for v in verdicts if v.action is FilterAction.MASK and v.redacted), None
@@ -63,7 +67,9 @@ class FilterChain:
     async def _inspect(self, message_filter: MessageFilter, text: str) -> Verdict:
         name = getattr(message_filter, "name", type(message_filter).__name__)
         try:
-            return await asyncio.wait_for(message_filter.inspect(text), self._timeout)
+            # asyncio.timeout, unlike wait_for, runs the filter without a task of its own.
+            async with asyncio.timeout(self._timeout):
+                return await message_filter.inspect(text)
         except TimeoutError:
             log.warning("filter %s timed out after %.1fs", name, self._timeout)
             failure = "timeout"

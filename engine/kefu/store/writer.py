@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from kefu.store.appends import append_batch
+from kefu.store.appends import SqliteAppender, append_batch
 from kefu.store.database import Database
 from kefu.store.errors import WriterClosedError
 from kefu.store.records import NewMessage, StoredMessage
@@ -51,6 +53,7 @@ class MessageWriter:
         self._batches = 0
         self._messages = 0
         self._largest = 0
+        self._sqlite = SqliteAppender(database.write_engine.dialect) if database.is_sqlite else None
 
     @property
     def stats(self) -> WriterStats:
@@ -137,8 +140,36 @@ class MessageWriter:
             return
 
     async def _write(self, messages: list[NewMessage]) -> list[StoredMessage | Exception]:
+        if self._sqlite is not None:
+            return await self._write_sqlite(self._sqlite, messages)
         async with self._db.write() as conn:
             return await append_batch(conn, messages)
+
+    async def _write_sqlite(
+        self, appender: SqliteAppender, messages: list[NewMessage]
+    ) -> list[StoredMessage | Exception]:
+        """The whole transaction in one call on aiosqlite's thread (see SqliteAppender).
+
+        The connection is the write engine's only one, checked out for the batch, so SQLite
+        writes of this process stay serial; ``BEGIN IMMEDIATE`` orders them with other
+        processes'. sqlite3's errors are turned into SQLAlchemy's, which callers expect.
+        """
+        async with self._db.write_engine.connect() as conn:
+            fairy = await conn.get_raw_connection()
+            driver: Any = fairy.driver_connection
+            run_in_driver_thread = getattr(driver, "_execute", None)
+            if run_in_driver_thread is None:  # not aiosqlite: the portable way
+                async with conn.begin():
+                    return await append_batch(conn, messages)
+            try:
+                results: list[StoredMessage | Exception] = await run_in_driver_thread(
+                    lambda: appender(driver._conn, messages)
+                )
+            except sqlite3.IntegrityError as exc:
+                raise IntegrityError("message append", None, exc) from exc
+            except sqlite3.OperationalError as exc:
+                raise OperationalError("message append", None, exc) from exc
+            return results
 
     def _record(self, size: int) -> None:
         self._batches += 1

@@ -12,7 +12,7 @@ system: it signs and posts ``shipment.delayed`` webhooks one at a time and measu
 
 Part 2 (customer context). A :class:`~kefu.integration.context.ContextAssembler` reads the
 demo shop (REST adapter, real server) and a second source that answers after 2 s (a real
-server too), with a 0.8 s per-source deadline:
+server too), with a 0.2 s per-source deadline:
 
 * ``cold, shop only``: cache off, only the shop (the baseline);
 * ``cold, one source slow``: cache off, both sources: the slow one is cut at its deadline and
@@ -293,7 +293,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup-events", type=int, default=20, help="unmeasured webhooks first")
     parser.add_argument("--reads", type=int, default=30, help="cold context reads per case")
     parser.add_argument("--slow-seconds", type=float, default=2.0, help="delay of the slow source")
-    parser.add_argument("--deadline", type=float, default=0.8, help="per-source deadline")
+    parser.add_argument("--deadline", type=float, default=0.2, help="per-source deadline")
     parser.add_argument(
         "--bus-url", default="memory://", help="memory:// or redis://host:6379/<scratch db>"
     )

@@ -85,7 +85,7 @@ class IntegrationSettings(BaseSettings):
         default_factory=dict, description="source name -> kefu.adapter plugin and options"
     )
     action_source: str | None = Field(None, description="source that performs actions")
-    context_deadline: float = Field(0.8, gt=0, description="default per-source deadline (s)")
+    context_deadline: float = Field(0.2, gt=0, description="default per-source deadline (s)")
     context_ttl: float = Field(30.0, ge=0, description="cache lifetime of a full context (s)")
     action_timeout: float = Field(5.0, gt=0)
     action_rate: float = Field(20.0, gt=0, description="action calls per period (bucket size)")

@@ -1,0 +1,490 @@
+"""Connection density: server memory per idle visitor WebSocket, at growing numbers of sockets.
+
+One Kefu server (``uvicorn kefu.app:app_from_env --factory``, SQLite in a temporary data
+directory, memory bus) runs in its own process. Client processes open visitor sockets to it,
+each socket says ``hello`` and waits for ``welcome`` (a visitor and a conversation now exist
+in the store, and the socket is subscribed to its conversation's channel), then stays idle,
+answering the server's WebSocket pings. At each step (1k, 10k, 50k, 100k sockets by default)
+the server's resident memory is read with psutil once the step is reached and has settled:
+
+* ``rss_delta_per_connection_kib``: (RSS now - RSS before the first socket) / sockets open;
+* ``marginal_kib_per_connection``: RSS growth from the previous step / sockets added, which
+  leaves out one-off costs (first-use imports, pools, caches) the first figure still carries.
+
+Clients are lean: plain asyncio transports driving the ``websockets`` library's sans-I/O
+protocol (a few KiB per socket), spread over several client processes, each binding its
+sockets to its own loopback source address (127.0.0.2, 127.0.0.3...) because one source
+address has only ~28k ephemeral ports. The file-descriptor limit is raised for the clients and,
+through a ``preexec_fn``, for the server, up to the hard limit the host allows; where the hard
+limit is below a step, the step is capped and the result says so.
+
+By default the clients do not offer permessage-deflate. Browsers do, and uvicorn accepts it
+unless told otherwise, which keeps zlib state per socket: ``--deflate`` makes the clients offer
+it like a browser, ``--server-no-deflate`` runs the server as ``kefu serve --no-ws-deflate``::
+
+    .venv/bin/python benchmarks/connections.py --steps 1000,10000,50000,100000
+    .venv/bin/python benchmarks/connections.py --steps 1000,5000 --deflate
+    .venv/bin/python benchmarks/connections.py --steps 1000,5000 --deflate --server-no-deflate
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.protocol import State
+from websockets.uri import parse_uri
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import (  # the harness sits next to this script
+    REPO_ROOT,
+    environment,
+    free_port,
+    print_table,
+    write_results,
+)
+
+BENCHMARK = "connections"
+DEFAULT_STEPS = (1_000, 10_000, 50_000, 100_000)
+#: Sockets one client process holds at most (under its fd limit and one address's ports).
+PER_CLIENT = 10_000
+#: File descriptors the server keeps for itself (database, listening socket, logs, Redis...).
+FD_RESERVE = 400
+#: Seconds the server is left alone after a step before its memory is read.
+SETTLE_SECONDS = 3.0
+HELLO = json.dumps({"type": "hello", "v": 1}).encode()
+
+
+# ------------------------------------------------------------------------------ fd limits
+
+
+def raise_nofile(wanted: int) -> int:
+    """Raise this process's open-file soft limit towards ``wanted`` (capped by the hard limit).
+
+    Returns the soft limit in force afterwards.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def hard_nofile() -> int:
+    """The hard open-file limit of this process (what a child can be raised to)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return sys.maxsize if hard == resource.RLIM_INFINITY else int(hard)
+
+
+# ------------------------------------------------------------------------------ client side
+
+
+class IdleVisitor(asyncio.Protocol):
+    """One visitor socket: handshake, ``hello``, wait for ``welcome``, then answer pings."""
+
+    __slots__ = ("done", "proto", "transport")
+
+    def __init__(self, url: str, done: asyncio.Future[bool], deflate: bool = False) -> None:
+        extensions = [ClientPerMessageDeflateFactory()] if deflate else None
+        self.proto = ClientProtocol(parse_uri(url), max_size=2**16, extensions=extensions)
+        self.done = done
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Send the opening handshake."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.proto.send_request(self.proto.connect())
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the protocol; pongs it queues for pings go straight back out."""
+        self.proto.receive_data(data)
+        for event in self.proto.events_received():
+            if isinstance(event, Response):
+                if self.proto.state is State.OPEN:
+                    self.proto.send_text(HELLO)
+                else:
+                    self._finish(False)
+            elif isinstance(event, Frame) and event.opcode is Opcode.TEXT and not self.done.done():
+                self._finish(b'"welcome"' in bytes(event.data))
+        self._flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The server closed the socket (or the connection failed)."""
+        self._finish(False)
+
+    def _finish(self, ok: bool) -> None:
+        if not self.done.done():
+            self.done.set_result(ok)
+
+    def _flush(self) -> None:
+        out = self.proto.data_to_send()
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(out))
+
+
+async def _open_one(
+    url: str, host: str, port: int, source: str, limit: float, deflate: bool = False
+) -> Any:
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[bool] = loop.create_future()
+    try:
+        transport, _ = await asyncio.wait_for(
+            loop.create_connection(
+                lambda: IdleVisitor(url, done, deflate), host, port, local_addr=(source, 0)
+            ),
+            limit,
+        )
+        if await asyncio.wait_for(done, limit):
+            return transport
+        transport.close()
+    except (OSError, TimeoutError):
+        pass
+    return None
+
+
+async def client_main(
+    url: str, source: str, in_flight: int, limit: float, deflate: bool = False
+) -> None:
+    """Client process: read ``open N`` / ``quit`` lines on stdin, answer ``ok OPEN FAILED``."""
+    raise_nofile(hard_nofile())
+    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    transports: list[Any] = []
+    failed = 0
+    gate = asyncio.Semaphore(in_flight)
+
+    async def one() -> None:
+        nonlocal failed
+        async with gate:
+            transport = await _open_one(url, host, int(port), source, limit, deflate)
+        if transport is None:
+            failed += 1
+        else:
+            transports.append(transport)
+
+    while line := (await reader.readline()).decode().split():
+        if line[0] == "quit":
+            break
+        target = int(line[1])
+        missing = target - len(transports)
+        await asyncio.gather(*(one() for _ in range(max(0, missing))))
+        print(f"ok {len(transports)} {failed}", flush=True)
+    for transport in transports:
+        transport.close()
+    await asyncio.sleep(0.5)
+
+
+@dataclass
+class ClientProcess:
+    """A client process holding some of the sockets, driven line by line."""
+
+    source: str
+    process: subprocess.Popen[str]
+
+    def request(self, total: int) -> None:
+        """Ask it to hold ``total`` sockets (it opens the missing ones)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"open {total}\n")
+        self.process.stdin.flush()
+
+    def answer(self) -> tuple[int, int]:
+        """(open sockets, failed attempts so far), once it has done what was asked."""
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().split()
+        if not line or line[0] != "ok":
+            raise RuntimeError(f"client {self.source} stopped: {line}")
+        return int(line[1]), int(line[2])
+
+    def stop(self) -> None:
+        """Tell it to close its sockets and exit (kill it when it does not)."""
+        with contextlib.suppress(OSError, ValueError):
+            assert self.process.stdin is not None
+            self.process.stdin.write("quit\n")
+            self.process.stdin.close()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+# ------------------------------------------------------------------------------ server side
+
+
+@contextlib.contextmanager
+def kefu_server(
+    nofile: int, ready_timeout: float = 180.0, *, server_deflate: bool = True
+) -> Iterator[tuple[int, int, Path]]:
+    """Kefu in a subprocess with ``nofile`` open files allowed: (pid, port, log path).
+
+    ``server_deflate`` is uvicorn's ``--ws-per-message-deflate`` (``kefu serve`` keeps it on).
+    """
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="kefu-bench-conn-")
+    log_path = Path(data_dir) / "server.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("KEFU_")},
+        "KEFU_CONFIG": "",
+        "KEFU_DATA_DIR": data_dir,
+        "KEFU_LOG_LEVEL": "WARNING",
+        # Every socket comes from a handful of loopback addresses: lift the per-IP HTTP limit.
+        "KEFU_SECURITY_HTTP_RATE": "1000000",
+        "KEFU_SECURITY_HTTP_BURST": "1000000",
+    }
+    cmd = [
+        sys.executable, "-m", "uvicorn", "kefu.app:app_from_env", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        "--no-access-log", "--backlog", "4096",
+        "--ws-per-message-deflate", str(server_deflate).lower(),
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO_ROOT,
+            preexec_fn=lambda: _set_nofile(nofile),
+        )
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while not _listening(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Kefu did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield process.pid, port, log_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def _set_nofile(limit: int) -> None:
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _rss(pid: int) -> int:
+    return int(psutil.Process(pid).memory_info().rss)
+
+
+# ------------------------------------------------------------------------------ the benchmark
+
+
+def run_benchmark(
+    steps: Sequence[int] = DEFAULT_STEPS,
+    *,
+    in_flight: int = 64,
+    timeout: float = 60.0,
+    step_timeout: float = 1800.0,
+    deflate: bool = False,
+    server_deflate: bool = True,
+) -> dict[str, Any]:
+    """Open sockets step by step, read the server's RSS at each step; returns the result."""
+    hard = hard_nofile()
+    server_limit = min(hard, max(steps) + FD_RESERVE * 2)
+    capped_at = server_limit - FD_RESERVE
+    wanted = [min(step, capped_at) for step in steps]
+    wanted = sorted(set(wanted))
+    notes: list[str] = []
+    if capped_at < max(steps):
+        notes.append(
+            f"steps capped at {capped_at}: the host's hard open-file limit is {hard} and this "
+            "process may not raise it (no CAP_SYS_RESOURCE); one socket needs one descriptor"
+        )
+    rows: list[dict[str, Any]] = []
+    clients: list[ClientProcess] = []
+    with kefu_server(server_limit, server_deflate=server_deflate) as (pid, port, log_path):
+        time.sleep(SETTLE_SECONDS)
+        base_rss = _rss(pid)
+        previous = (0, base_rss)
+        held: list[int] = []
+        url = f"ws://127.0.0.1:{port}/ws/visitor"
+        try:
+            for step in wanted:
+                needed = -(-step // PER_CLIENT)
+                while len(clients) < needed:
+                    clients.append(_start_client(url, len(clients), in_flight, timeout, deflate))
+                # Sockets already open stay open: only the new ones are spread over the clients.
+                held = held + [0] * (len(clients) - len(held))
+                shares = [
+                    h + n
+                    for h, n in zip(
+                        held, _split(max(0, step - sum(held)), len(clients)), strict=True
+                    )
+                ]
+                started = time.perf_counter()
+                for client, share in zip(clients, shares, strict=True):
+                    client.request(share)
+                answers = [client.answer() for client in clients]
+                held = [a[0] for a in answers]
+                wall = time.perf_counter() - started
+                if wall > step_timeout:
+                    notes.append(f"step {step} took {wall:.0f}s, beyond {step_timeout:.0f}s")
+                open_now = sum(a[0] for a in answers)
+                failed = sum(a[1] for a in answers)
+                time.sleep(SETTLE_SECONDS)
+                rss = _rss(pid)
+                added = open_now - previous[0]
+                rows.append(
+                    {
+                        "connections": open_now,
+                        "failed": failed,
+                        "server_rss_mib": round(rss / 2**20, 1),
+                        "rss_delta_per_connection_kib": round((rss - base_rss) / open_now / 1024, 2)
+                        if open_now
+                        else None,
+                        "marginal_kib_per_connection": round((rss - previous[1]) / added / 1024, 2)
+                        if added > 0
+                        else None,
+                        "new_connections_per_second": round(added / wall, 1) if wall else None,
+                        "server_cpu_percent": round(psutil.Process(pid).cpu_percent(0.5), 1),
+                        "load_average_1m": round(os.getloadavg()[0], 2),
+                    }
+                )
+                print_table("connections so far", rows[-1:], list(rows[-1]))
+                previous = (open_now, rss)
+                if failed and open_now < step:
+                    notes.append(f"stopped at {open_now}: {failed} sockets failed to open")
+                    break
+        finally:
+            for client in clients:
+                client.stop()
+        log_tail = log_path.read_text(errors="replace")[-2000:]
+    return {
+        "benchmark": BENCHMARK,
+        "options": {
+            "steps": list(steps),
+            "in_flight": in_flight,
+            "per_client": PER_CLIENT,
+            "client_offers_permessage_deflate": deflate,
+            "server_accepts_permessage_deflate": server_deflate,
+        },
+        "server_base_rss_mib": round(base_rss / 2**20, 1),
+        "server_fd_limit": server_limit,
+        "host_hard_nofile": hard,
+        "client_processes": len(clients),
+        "client_sources": [c.source for c in clients],
+        "target_kib_per_connection": 30,
+        "notes": notes,
+        "server_log_tail": log_tail if any("failed" in n for n in notes) else "",
+        "environment": environment(),
+        "results": rows,
+    }
+
+
+def _split(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def _start_client(
+    url: str, index: int, in_flight: int, timeout: float, deflate: bool
+) -> ClientProcess:
+    source = f"127.0.0.{index + 2}"
+    cmd = [sys.executable, __file__, "--client", url, "--source", source]
+    cmd += ["--in-flight", str(in_flight), "--timeout", str(timeout)]
+    if deflate:
+        cmd.append("--deflate")
+    process = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
+    )
+    return ClientProcess(source, process)
+
+
+def _steps(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of integers: {text!r}") from exc
+    if not values or not all(1 <= v <= 1_000_000 for v in values):
+        raise argparse.ArgumentTypeError("steps must be between 1 and 1000000")
+    return sorted(values)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark (or, with ``--client``, be one of its client processes)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--steps", type=_steps, default=list(DEFAULT_STEPS))
+    parser.add_argument("--in-flight", type=int, default=64, help="handshakes at once per client")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per socket, at most")
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="offer permessage-deflate like browsers do (the server then keeps zlib state)",
+    )
+    parser.add_argument(
+        "--server-no-deflate",
+        action="store_true",
+        help="run the server with uvicorn's --ws-per-message-deflate false",
+    )
+    parser.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--source", default="127.0.0.2", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.client:
+        asyncio.run(
+            client_main(args.client, args.source, args.in_flight, args.timeout, args.deflate)
+        )
+        return 0
+    result = run_benchmark(
+        args.steps,
+        in_flight=args.in_flight,
+        timeout=args.timeout,
+        deflate=args.deflate,
+        server_deflate=not args.server_no_deflate,
+    )
+    print_table(
+        "Server memory per idle visitor socket",
+        result["results"],
+        [
+            "connections",
+            "failed",
+            "server_rss_mib",
+            "rss_delta_per_connection_kib",
+            "marginal_kib_per_connection",
+            "new_connections_per_second",
+            "load_average_1m",
+        ],
+    )
+    for note in result["notes"]:
+        print(f"note: {note}")
+    path = write_results(BENCHMARK, result)
+    print(f"\nwritten to {path.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

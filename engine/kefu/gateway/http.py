@@ -36,6 +36,7 @@ from kefu.security.service import LoginRefused, security_state
 from kefu.store.errors import ConversationClosedError, ConversationNotFoundError
 from kefu.store.records import Conversation, ConversationStatus, SenderKind, StoredMessage
 from kefu.store.repositories import Agents
+from kefu.store.schema import SQL_INT_MAX
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -209,7 +210,7 @@ class ConversationController(Controller):
         status: FromQuery[ConversationStatus | None] = None,
         mine: FromQuery[bool] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=SQL_INT_MAX)] = 0,
     ) -> list[ConversationOut]:
         """Conversations, most recently active first; ``mine`` keeps the caller's own."""
         found = await gateway_state(request).service.find(
@@ -237,7 +238,7 @@ class ConversationController(Controller):
         request: Request[Any, Any, Any],
         agent: NamedDependency[AgentIdentity],
         conversation_id: FromPath[str],
-        since: Annotated[int, QueryParameter(ge=0)] = 0,
+        since: Annotated[int, QueryParameter(ge=0, le=SQL_INT_MAX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> list[MessageItem]:
         """Messages after sequence number ``since``, in order."""

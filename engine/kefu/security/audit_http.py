@@ -12,6 +12,7 @@ from kefu.security.audit import export_csv
 from kefu.security.guards import allow
 from kefu.security.roles import OVERSIGHT_ROLES
 from kefu.security.service import security_state
+from kefu.store.schema import SQL_INT_MAX
 
 
 class AuditController(Controller):
@@ -29,7 +30,7 @@ class AuditController(Controller):
         action: Annotated[str | None, QueryParameter(max_length=128)] = None,
         subject: Annotated[str | None, QueryParameter(max_length=256)] = None,
         since: datetime | None = None,
-        after_id: Annotated[int, QueryParameter(ge=0)] = 0,
+        after_id: Annotated[int, QueryParameter(ge=0, le=SQL_INT_MAX)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
         """Entries matching every filter, oldest first (page with ``after_id``)."""

@@ -15,6 +15,9 @@ NAMING = {
 
 metadata = sa.MetaData(naming_convention=NAMING)
 
+#: The largest integer a 64-bit SQL column holds: the bound of every id or offset in the API.
+SQL_INT_MAX = 2**63 - 1
+
 #: A 64-bit autoincrementing key that SQLite also treats as its rowid.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Timestamp = sa.DateTime(timezone=True)

@@ -36,7 +36,6 @@ from kefu.gateway.state import STATE_KEY, GatewayState
 from kefu.gateway.visitor import visitor_socket
 from kefu.integration.service import Integration, IntegrationSettings
 from kefu.knowledge.errors import PackError
-from kefu.knowledge.hook import RuntimeAssistant
 from kefu.knowledge.http import pack_router
 from kefu.knowledge.runtime import PackRuntime
 from kefu.knowledge.store import PackStore
@@ -122,7 +121,7 @@ def create_app(
         runtime = PackRuntime.from_settings(
             settings, dialog_state, context=context, adapter=integration.adapter
         )
-        assistant = RuntimeAssistant(runtime, database)
+        assistant = DialogAssistant(runtime, database)
     elif assistant is None:
         bot = build_for_app(settings, database, context, adapter=integration.adapter)
         assistant = DialogAssistant(bot.manager, database)

@@ -200,7 +200,7 @@ async def test_the_conversation_hook_answers_stored_messages(
 ) -> None:
     from datetime import UTC, datetime
 
-    from kefu.knowledge.hook import RuntimeAssistant
+    from kefu.assistant.hook import DialogAssistant
     from kefu.store.records import ConversationStatus, SenderKind, StoredMessage
 
     store.install_archive(build(tiny))
@@ -219,7 +219,7 @@ async def test_the_conversation_hook_answers_stored_messages(
         created_at=datetime.now(UTC),
         status=ConversationStatus.ASSIGNED,
     )
-    decision = await RuntimeAssistant(runtime)(message)
+    decision = await DialogAssistant(runtime)(message)
     assert decision.action is DecisionAction.SUGGEST  # an agent owns the conversation
     assert decision.suggestions[0].text.startswith(V1_ANSWER)
     await runtime.aclose()

@@ -107,11 +107,13 @@ async def test_queue_then_assignment_then_offline_delivery(kefu_server: Any) -> 
     server: ServerProcess = kefu_server()
     first, w1 = await visitor(server.ws_url)
     second, w2 = await visitor(server.ws_url)
-    for client in (first, second):
-        await client.send({"type": "message", "client_msg_id": "hello", "text": "anyone?"})
-        await client.expect("ack")
-    # Nobody is online: both wait, in arrival order.
+    # Nobody is online: both wait, in the order they were handed off (the hand-off happens
+    # after the ack, so the second visitor writes once the first is in line).
+    await first.send({"type": "message", "client_msg_id": "hello", "text": "anyone?"})
+    await first.expect("ack")
     assert (await first.expect("event", lambda f: f["name"] == "queued"))["data"]["position"] == 1
+    await second.send({"type": "message", "client_msg_id": "hello", "text": "anyone?"})
+    await second.expect("ack")
     assert (await second.expect("event", lambda f: f["name"] == "queued"))["data"]["position"] == 2
 
     alice, welcome, _ = await agent(server.http_url, server.ws_url, "alice")

@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.async_api import Page, expect
 
 from e2e.web.browser import screenshot, sign_in
-from support.client import new_id, visitor
+from support.client import agent, new_id, visitor
 from support.server import ServerProcess
+
+
+async def report_traffic(server: ServerProcess) -> None:
+    """Two conversations: one its visitor closes at once, one Alice answers before closing."""
+    client, _ = await visitor(server.ws_url)
+    await client.send({"type": "close"})
+    await client.expect("event", lambda f: f["name"] == "closed")
+    await client.close()
+
+    alice, _, _ = await agent(server.http_url, server.ws_url, "alice")
+    client, welcome = await visitor(server.ws_url)
+    cid = welcome["conversation_id"]
+    await client.send({"type": "message", "client_msg_id": new_id(), "text": "where is my order?"})
+    await client.expect("ack")
+    await client.expect("event", lambda f: f["name"] == "assigned")
+    await alice.send(
+        {"type": "message", "conversation_id": cid, "client_msg_id": new_id(), "text": "Hi!"}
+    )
+    await alice.expect("ack")
+    await client.expect("message", lambda f: f["sender"] == "agent")
+    await client.send({"type": "close"})
+    await client.expect("event", lambda f: f["name"] == "closed")
+    await client.close()
+    await alice.close()
 
 
 async def test_admin_sections_show_what_the_server_offers(
     web_server: ServerProcess, new_page: Any
 ) -> None:
-    # Some traffic for the reports: two conversations, one closed by its visitor.
-    for text in ("hello", "where is my order?"):
-        client, _ = await visitor(web_server.ws_url)
-        await client.send({"type": "message", "client_msg_id": new_id(), "text": text})
-        await client.expect("ack")
-        await client.send({"type": "close"})
-        await client.expect("event", lambda f: f["name"] == "closed")
-        await client.close()
+    await report_traffic(web_server)
 
     page: Page = await new_page(width=1280, height=900)
     await sign_in(page, web_server.http_url + "/admin", "admin")
@@ -75,19 +93,36 @@ async def test_admin_sections_show_what_the_server_offers(
 
     await nav.get_by_role("link", name="Reports").click()
     await expect(heading).to_have_text("Reports")
-    await expect(page.get_by_role("img", name="Conversations per day", exact=False)).to_be_visible()
-    await expect(page.get_by_text("Computed in your browser from the latest 2")).to_be_visible()
+    # The figures are the server's (GET /api/reports), over every stored conversation.
+    note = page.get_by_text("All 2 conversations started in the last 14 days")
+    await expect(note).to_be_visible()
+    per_day = page.get_by_role("img", name="Conversations per day", exact=False)
+    label = await per_day.get_attribute("aria-label")
+    assert label is not None and label.startswith("Conversations per day: "), label
+    days = label.removeprefix("Conversations per day: ").split(", ")
+    assert len(days) == 14
+    assert sum(int(day.rsplit(" ", 1)[1]) for day in days) == 2, label
     rates = page.get_by_role("img", name="Rates", exact=False)
     await expect(rates).to_have_attribute(
         "aria-label",
-        "Rates: Bot resolution rate 100% (2/2 closed without an agent), "
-        "Handoff rate 0% (0/2 handed to an agent)",
+        "Rates: Bot resolution rate 50% (1/2 closed without an agent), "
+        "Handoff rate 50% (1/2 handed to an agent or queued)",
+    )
+    first_response = page.get_by_role("figure").filter(has_text="First response time")
+    await expect(first_response.get_by_text("1 measured")).to_be_visible()
+    resolution = page.get_by_role("figure").filter(has_text="Resolution time")
+    await expect(resolution.get_by_text("2 measured")).to_be_visible()
+    await expect(resolution.get_by_role("img")).to_have_attribute(
+        "aria-label", re.compile(r"^Resolution time: ≤30s \d+, ≤1m \d+, .*, >1h \d+$")
     )
     await screenshot(page, "admin-reports", full_page=True)
 
     # The language switch turns the whole page to Chinese.
     await page.get_by_role("button", name="切换到中文").click()
     await expect(heading).to_have_text("报表")
+    await expect(page.get_by_role("img", name="比率", exact=False)).to_have_attribute(
+        "aria-label", "比率: 机器人解决率 50% (1/2 未经人工即结束), 转人工率 50% (1/2 转人工或排队)"
+    )
     await screenshot(page, "admin-reports-zh")
     assert page.kefu_problems == []
     assert page.kefu_dialogs == []

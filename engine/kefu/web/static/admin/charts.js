@@ -35,7 +35,7 @@ export function columnChart(title, bars, headers) {
     const y = height - pad.bottom - h;
     chart.append(svg("rect", { x, y, width: barWidth, height: Math.max(h, b.value ? 1 : 0), class: "bar", rx: 2 }, svg("title", {}, `${b.label}: ${b.text ?? b.value}`)));
     if (b.value) chart.append(svg("text", { x: x + barWidth / 2, y: y - 4, "text-anchor": "middle", class: "value" }, b.text ?? b.value));
-    const every = Math.ceil(bars.length / 7);
+    const every = Math.ceil(bars.length / 8); // a label under every bar of a histogram
     if (i % every === 0) chart.append(svg("text", { x: x + barWidth / 2, y: height - pad.bottom + 14, "text-anchor": "middle", class: "label" }, b.label));
   });
   return el("figure", { class: "chart-figure" }, el("figcaption", {}, title), chart,

@@ -1,6 +1,6 @@
 // Reports: conversations per day, bot resolution and handoff rates, first-response and
-// resolution times. This server has no reports API yet, so the figures are computed here
-// from the conversation API (and the page says so).
+// resolution times, as GET /api/reports computes them over every stored conversation.
+// Days begin at midnight in the browser's time zone.
 
 import { api } from "../shared/api.js";
 import { el } from "../shared/dom.js";
@@ -8,71 +8,63 @@ import { duration, percent } from "../shared/format.js";
 import { columnChart, rateChart } from "./charts.js";
 import { section } from "./ui.js";
 
-const SAMPLE = 500;
-const RESPONSE_SAMPLE = 40;
 const DAYS = 14;
-const BUCKETS = [30, 60, 120, 300, 600, 1800, 3600, Infinity];
 
-function quantile(values, q) {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+function timeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
 }
 
-function histogram(t, title, seconds) {
-  if (!seconds.length) return el("figure", { class: "chart-figure" }, el("figcaption", {}, title), el("p", { class: "muted" }, t("noData")));
-  const counts = BUCKETS.map(() => 0);
-  for (const s of seconds) counts[BUCKETS.findIndex((b) => s <= b)] += 1;
-  const bars = BUCKETS.map((b, i) => ({ label: b === Infinity ? `>${duration(BUCKETS[i - 1])}` : `≤${duration(b)}`, value: counts[i] }));
-  const figure = columnChart(title, bars, [t("bucketCol"), t("countCol")]);
-  figure.append(el("p", { class: "muted" }, `${t("median", { v: duration(quantile(seconds, 0.5)) })} · ${t("p90", { v: duration(quantile(seconds, 0.9)) })}`));
-  return figure;
-}
-
-async function firstResponses(conversations) {
-  const handed = conversations.filter((c) => c.agent_id).slice(0, RESPONSE_SAMPLE);
-  const times = await Promise.all(handed.map(async (c) => {
-    const messages = await api(`/api/conversations/${encodeURIComponent(c.id)}/messages?limit=200`);
-    const asked = messages.find((m) => m.sender === "visitor");
-    const answered = asked && messages.find((m) => m.sender === "agent" && m.seq > asked.seq);
-    return answered ? (Date.parse(answered.time) - Date.parse(asked.time)) / 1000 : null;
-  }));
-  return { sampled: handed.length, seconds: times.filter((s) => s !== null && s >= 0) };
+/** The browser's current UTC offset, "+08:00": for a server that does not know its zone name. */
+function utcOffset() {
+  const minutes = -new Date().getTimezoneOffset();
+  const abs = Math.abs(minutes);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${minutes < 0 ? "-" : "+"}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
 }
 
 async function load() {
-  const conversations = await api(`/api/conversations?limit=${SAMPLE}`);
-  return { conversations, responses: await firstResponses(conversations) };
+  const report = (tz) => api(`/api/reports?days=${DAYS}&tz=${encodeURIComponent(tz)}`);
+  try {
+    return await report(timeZone());
+  } catch (exc) {
+    if (exc.status !== 400) throw exc;
+    return report(utcOffset());
+  }
+}
+
+/** "2026-03-10" -> "3/10", without letting Date move it to another day. */
+function dayLabel(day) {
+  const [, month, date] = day.split("-").map(Number);
+  return `${month}/${date}`;
+}
+
+function rate(t, label, figure, what) {
+  const ratio = figure.value ?? NaN;
+  return { label, ratio, text: `${percent(ratio)} (${figure.count}/${figure.of} ${t(what)})` };
+}
+
+function histogram(t, title, figures) {
+  if (!figures.count) return el("figure", { class: "chart-figure" }, el("figcaption", {}, title), el("p", { class: "muted" }, t("noData")));
+  const bars = figures.buckets.map((b) => ({ label: b.label, value: b.count }));
+  const figure = columnChart(title, bars, [t("bucketCol"), t("countCol")]);
+  figure.append(el("p", { class: "muted" }, [t("measured", { n: figures.count }), t("median", { v: duration(figures.p50) }), t("p90", { v: duration(figures.p90) })].join(" · ")));
+  return figure;
 }
 
 export function reportsPage(container, t) {
-  return section(container, t, "GET /api/conversations", load, ({ conversations, responses }) => {
-    const today = new Date();
-    const days = [];
-    for (let i = DAYS - 1; i >= 0; i -= 1) {
-      const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() - i);
-      days.push({ key: d.toDateString(), label: `${d.getMonth() + 1}/${d.getDate()}`, value: 0 });
-    }
-    for (const c of conversations) {
-      const day = days.find((d) => d.key === new Date(c.created_at).toDateString());
-      if (day) day.value += 1;
-    }
-    const closed = conversations.filter((c) => c.status === "closed");
-    const byBot = closed.filter((c) => !c.agent_id).length;
-    const handed = conversations.filter((c) => c.agent_id || c.status === "queued").length;
-    const botRate = closed.length ? byBot / closed.length : NaN;
-    const handoffRate = conversations.length ? handed / conversations.length : NaN;
-    const resolution = closed.map((c) => (Date.parse(c.updated_at) - Date.parse(c.created_at)) / 1000).filter((s) => s >= 0);
-    return [
-      el("p", { class: "muted" }, t("reportsNote", { n: conversations.length, m: responses.sampled })),
-      el("div", { class: "charts" },
-        columnChart(t("perDay"), days, [t("dayCol"), t("countCol")]),
-        rateChart(t("rates"), [
-          { label: t("botResolution"), ratio: botRate, text: `${percent(botRate)} (${byBot}/${closed.length} ${t("closedByBot")})` },
-          { label: t("handoffRate"), ratio: handoffRate, text: `${percent(handoffRate)} (${handed}/${conversations.length} ${t("handedOff")})` },
-        ]),
-        histogram(t, t("firstResponse"), responses.seconds),
-        histogram(t, t("resolutionTime"), resolution)),
-    ];
-  });
+  return section(container, t, "GET /api/reports", load, (report) => [
+    el("p", { class: "muted" }, t("reportsNote", { n: report.conversations, days: report.period.days, tz: report.period.tz })),
+    el("div", { class: "charts" },
+      columnChart(t("perDay"), report.per_day.map((d) => ({ label: dayLabel(d.day), value: d.conversations })), [t("dayCol"), t("countCol")]),
+      rateChart(t("rates"), [
+        rate(t, t("botResolution"), report.bot_resolution, "closedByBot"),
+        rate(t, t("handoffRate"), report.handoff, "handedOff"),
+      ]),
+      histogram(t, t("firstResponse"), report.first_response),
+      histogram(t, t("resolutionTime"), report.resolution)),
+  ]);
 }

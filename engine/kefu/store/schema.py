@@ -63,6 +63,7 @@ conversations = sa.Table(
     sa.Index("ix_conversations_status_queued_at", "status", "queued_at"),
     sa.Index("ix_conversations_agent_id_status", "agent_id", "status"),
     sa.Index("ix_conversations_visitor_id", "visitor_id"),
+    sa.Index("ix_conversations_created_at", "created_at"),  # reports select by period
 )
 
 messages = sa.Table(

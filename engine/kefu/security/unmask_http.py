@@ -15,6 +15,9 @@ from kefu.security.roles import CHAT_ROLES, Role
 from kefu.security.service import security_state
 from kefu.security.unmask import UnmaskError
 
+#: The shortest reason accepted (after surrounding spaces are removed).
+MIN_REASON = 5
+
 
 class UnmaskRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Which field of which customer, and why."""
@@ -36,11 +39,14 @@ class UnmaskController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[UnmaskRequest]
     ) -> dict[str, Any]:
         """Ask to see ``field`` (a dotted path in the customer context) for a while."""
+        reason = data.reason.strip()
+        if len(reason) < MIN_REASON:
+            raise ClientException(f"give a reason of at least {MIN_REASON} characters")
         caller = request_caller(request)
         security = security_state(request)
         approve = caller.role is Role.SUPERVISOR or not security.unmask.requires_approval
         grant = await security.unmask.request(
-            caller.id, data.customer_id, data.field, data.reason.strip(), approve=approve
+            caller.id, data.customer_id, data.field, reason, approve=approve
         )
         return grant.to_dict()
 

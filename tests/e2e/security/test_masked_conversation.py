@@ -79,6 +79,14 @@ async def test_a_conversation_leaks_no_personal_data_without_a_grant(
         )
         frames = await alice.quiet(1.5)
 
+        # A reason of spaces is no reason: refused, nothing recorded.
+        blank = await http.post(
+            "/api/unmask",
+            json={"customer_id": "C1001", "field": "profile.phone", "reason": "       "},
+        )
+        assert blank.status_code == 400 and "reason" in blank.text, blank.text
+        assert shop_and_kefu.query("SELECT count(*) FROM security_unmask_grants") == [(0,)]
+
         # A grant shows one field, to this agent, in the answer it was asked for, audited.
         grant = await http.post(
             "/api/unmask",

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -105,10 +106,16 @@ def shared_web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
     server.stop()
 
 
-@pytest.fixture
-def shop_web_server(tmp_path: Path) -> Iterator[tuple[ServerProcess, DemoShopProcess]]:
+@contextmanager
+def shop_stack(
+    tmp_path: Path, settings: dict[str, str] | None = None, data_dir: Path | None = None
+) -> Iterator[tuple[ServerProcess, DemoShopProcess]]:
     """The demo shop (its own uvicorn process) and a Kefu server that reads it through the REST
-    adapter and receives its signed webhooks: real context, actions and event hints."""
+    adapter and receives its signed webhooks: real context, actions and event hints.
+
+    ``settings`` add or override Kefu settings; ``data_dir`` is Kefu's (prepared beforehand,
+    e.g. with a pack installed), a new one by default.
+    """
     kefu_port = free_port()
     shop = DemoShopProcess(
         port=free_port(),
@@ -131,16 +138,30 @@ def shop_web_server(tmp_path: Path) -> Iterator[tuple[ServerProcess, DemoShopPro
                 "integration_adapters": json.dumps(adapters),
                 "integration_webhook_secrets": json.dumps({"demo-shop": [SHOP_WEBHOOK_SECRET]}),
                 "integration_relay_interval": "0.2",
+                # The 0.2 s production default can be missed on a busy test machine; these
+                # tests are about what the agent sees, not the deadline (tested elsewhere).
+                "integration_context_deadline": "5",
+                **(settings or {}),
             },
             {"DEMO_SHOP_URL": shop.url, "DEMO_SHOP_API_KEY": SHOP_KEY},
             port=kefu_port,
+            data_dir=data_dir,
         )
     except Exception:
         shop.stop()
         raise
-    yield server, shop
-    server.stop()
-    shop.stop()
+    try:
+        yield server, shop
+    finally:
+        server.stop()
+        shop.stop()
+
+
+@pytest.fixture
+def shop_web_server(tmp_path: Path) -> Iterator[tuple[ServerProcess, DemoShopProcess]]:
+    """``shop_stack`` with Kefu's default settings."""
+    with shop_stack(tmp_path) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")
@@ -246,3 +267,15 @@ async def new_page(browser: Browser) -> AsyncIterator[Callable[..., object]]:
     yield open_page
     for context in contexts:
         await context.close()
+
+
+#: Lifetime of an unmask grant (s) in ``short_grant_shop_server``: long enough to look at the
+#: clear value, short enough to watch it masked again.
+SHORT_UNMASK_TTL = 20
+
+
+@pytest.fixture
+def short_grant_shop_server(tmp_path: Path) -> Iterator[tuple[ServerProcess, DemoShopProcess]]:
+    """``shop_stack`` whose unmask grants last ``SHORT_UNMASK_TTL`` seconds."""
+    with shop_stack(tmp_path, {"security_unmask_ttl": str(SHORT_UNMASK_TTL)}) as stack:
+        yield stack

@@ -7,7 +7,6 @@ assistant and the real business system; the refund is checked in the shop's own 
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -18,10 +17,10 @@ import pytest
 from playwright.async_api import Page, expect
 
 from demo_shop.launcher import DemoShopProcess
-from e2e.web.browser import SHOP_KEY, SHOP_WEBHOOK_SECRET, screenshot, sign_in
-from e2e.web.conftest import _kefu_cli, _start_server
+from e2e.web.browser import screenshot, sign_in
+from e2e.web.conftest import _kefu_cli, shop_stack
 from e2e.web.test_web_assistant import CARD_ANSWER, warm_up
-from support.server import ServerProcess, free_port
+from support.server import ServerProcess
 
 REFUND_SUGGESTION = "Refunds reach your account within 3 days of our receiving the item."
 
@@ -31,43 +30,13 @@ def pack_and_shop(
     tmp_path: Path, tiny_pack_archive: Path
 ) -> Iterator[tuple[ServerProcess, DemoShopProcess]]:
     """The demo shop, and a Kefu server with the ``tiny`` pack installed that reads the shop."""
-    kefu_port = free_port()
-    shop = DemoShopProcess(
-        port=free_port(),
-        db_path=tmp_path / "shop.db",
-        kefu_url=f"http://127.0.0.1:{kefu_port}",
-        webhook_secret=SHOP_WEBHOOK_SECRET,
-        api_key=SHOP_KEY,
-        log_path=tmp_path / "shop.log",
-    )
-    shop.start()
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
     env["KEFU_DATA_DIR"] = str(data_dir)
-    adapters = {
-        "shop": {"plugin": "rest", "options": {"mapping": "pkg:demo_shop/kefu-adapter.toml"}}
-    }
-    try:
-        _kefu_cli("pack", "install", str(tiny_pack_archive), env=env)
-        server = _start_server(
-            tmp_path,
-            {
-                "pack": "tiny",
-                "integration_adapters": json.dumps(adapters),
-                "integration_webhook_secrets": json.dumps({"demo-shop": [SHOP_WEBHOOK_SECRET]}),
-                "integration_relay_interval": "0.2",
-            },
-            {"DEMO_SHOP_URL": shop.url, "DEMO_SHOP_API_KEY": SHOP_KEY},
-            port=kefu_port,
-            data_dir=data_dir,
-        )
-    except Exception:
-        shop.stop()
-        raise
-    yield server, shop
-    server.stop()
-    shop.stop()
+    _kefu_cli("pack", "install", str(tiny_pack_archive), env=env)
+    with shop_stack(tmp_path, {"pack": "tiny"}, data_dir=data_dir) as stack:
+        yield stack
 
 
 def _refunds(db_path: Path, order_id: str) -> list[tuple[int, str]]:

@@ -1,4 +1,6 @@
-// The audit trail, newest first, page by page (GET /api/audit?limit=&offset=).
+// The audit trail as the server keeps it (GET /api/audit?after_id=&limit=&action=): entries in
+// the order they were written, a page at a time, optionally one action only. People are shown
+// by name (GET /api/agents) and each entry's details as readable "key: value" pairs.
 
 import { api } from "../shared/api.js";
 import { el } from "../shared/dom.js";
@@ -7,20 +9,67 @@ import { section, table } from "./ui.js";
 
 const PAGE = 50;
 
-export function auditPage(container, t, offset = 0) {
-  return section(container, t, "GET /api/audit", () => api(`/api/audit?limit=${PAGE}&offset=${offset}`), (data) => {
-    const entries = Array.isArray(data) ? data : data.entries || [];
-    return [
-      table([
-        { label: t("time"), cell: (e) => dateTime(e.time || e.created_at, t.lang()) },
-        { label: t("actor"), cell: (e) => e.actor },
-        { label: t("action"), cell: (e) => el("code", {}, e.action) },
-        { label: t("subject"), cell: (e) => e.subject || "—" },
-        { label: t("details"), cell: (e) => (e.data && Object.keys(e.data).length ? el("code", { class: "json" }, JSON.stringify(e.data)) : "") },
-      ], entries, t("tab_audit")),
-      el("div", { class: "pager" },
-        el("button", { type: "button", disabled: offset === 0, on: { click: () => auditPage(container, t, Math.max(0, offset - PAGE)) } }, t("newer")),
-        el("button", { type: "button", disabled: entries.length < PAGE, on: { click: () => auditPage(container, t, offset + PAGE) } }, t("older"))),
-    ];
-  });
+/**
+ * Renders one page of the trail. `cursors` holds the `after_id` of every page read so far
+ * (the last one is shown), so "Older" can step back; `action` filters on one action name.
+ */
+export function auditPage(container, t, cursors = [0], action = "") {
+  const after = cursors[cursors.length - 1];
+  const query = new URLSearchParams({ limit: String(PAGE), after_id: String(after) });
+  if (action) query.set("action", action);
+  const load = async () => {
+    const [data, names] = await Promise.all([api(`/api/audit?${query}`), people()]);
+    return { entries: Array.isArray(data) ? data : data.entries || [], names };
+  };
+  return section(container, t, "GET /api/audit", load, ({ entries, names }) => [
+    filterForm(t, action, (chosen) => auditPage(container, t, [0], chosen)),
+    table([
+      { label: t("time"), cell: (e) => dateTime(e.time || e.created_at, t.lang()) },
+      { label: t("actor"), cell: (e) => who(e.actor, names) },
+      { label: t("action"), cell: (e) => el("code", {}, e.action) },
+      { label: t("subject"), cell: (e) => who(e.subject, names) },
+      { label: t("details"), cell: (e) => details(e.data) },
+    ], entries, t("tab_audit")),
+    el("div", { class: "pager" },
+      el("button", { type: "button", disabled: cursors.length === 1, on: { click: () => auditPage(container, t, cursors.slice(0, -1), action) } }, t("older")),
+      el("button", { type: "button", disabled: entries.length < PAGE, on: { click: () => auditPage(container, t, [...cursors, entries[entries.length - 1].id], action) } }, t("newer"))),
+  ]);
+}
+
+function filterForm(t, action, apply) {
+  const input = el("input", { id: "audit-action", name: "action", type: "search", maxlength: 128, autocomplete: "off", placeholder: "unmask.request" });
+  input.value = action;
+  return el("form", { class: "audit-filter", on: { submit: (event) => {
+    event.preventDefault();
+    apply(input.value.trim());
+  } } }, el("label", { for: "audit-action" }, t("action")), " ", input);
+}
+
+/** Agent id -> "Display name (username)"; empty when the agents list cannot be read. */
+async function people() {
+  try {
+    const agents = await api("/api/agents");
+    return new Map(agents.map((a) => [a.id, `${a.display_name} (${a.username})`]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** An "agent:<id>" actor or subject by name (the raw form in its tooltip); others as they are. */
+function who(raw, names) {
+  const id = typeof raw === "string" && raw.startsWith("agent:") ? raw.slice("agent:".length) : null;
+  const name = id ? names.get(id) : null;
+  return name ? el("span", { title: raw }, name) : raw || "—";
+}
+
+function details(data) {
+  if (!data || !Object.keys(data).length) return "";
+  const pairs = Object.entries(data).map(([key, value]) => el("span", {}, el("span", { class: "muted" }, `${key}: `), readable(value)));
+  return el("span", { class: "audit-details" }, pairs.flatMap((pair, i) => (i ? [" · ", pair] : [pair])));
+}
+
+function readable(value) {
+  if (Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null)) return value.join(", ");
+  if (value !== null && typeof value === "object") return JSON.stringify(value);
+  return String(value);
 }

@@ -5,6 +5,10 @@
 // Endpoints (see docs/web.md): POST /integration/conversations/{id}/customer (tie the chat to
 // a customer), GET /integration/customers/{id}/context, POST /integration/actions, and
 // POST /api/unmask. Any of them missing shows a "not available" note instead.
+//
+// Unmasking: the server answers POST /api/unmask with a grant, never the value. While an
+// approved grant runs, the server itself sends that field in clear in this agent's context,
+// so the panel re-reads the context after the grant and again when it expires.
 
 import { api } from "../shared/api.js";
 import { ask } from "../shared/dialog.js";
@@ -26,6 +30,8 @@ function remember(conversationId, customerId) {
   sessionStorage.setItem(LINKS_KEY, JSON.stringify({ ...links(), [conversationId]: customerId }));
 }
 const KNOWN = ["profile", "orders", "shipments", "payments"];
+const MIN_REASON = 5; // characters, as POST /api/unmask requires
+const EXPIRY_MARGIN_MS = 500; // re-read a little after the end, once the server masks again
 
 export class CustomerPanel {
   constructor(root, t, toast) {
@@ -36,7 +42,9 @@ export class CustomerPanel {
     this.context = null;
     this.state = "idle";
     this.results = [];
-    this.unmasked = new Map(); // "section.index.field" -> {value, until}
+    // "customer_id path" -> {until (local ms, for the timer), expiresAt (server time)}. Kept
+    // across conversations: the server shows the field to this agent for that customer.
+    this.grants = new Map();
   }
 
   async load(conversationId) {
@@ -44,7 +52,6 @@ export class CustomerPanel {
     this.conversationId = conversationId;
     this.context = null;
     this.results = [];
-    this.unmasked.clear();
     this.state = conversationId ? "loading" : "idle";
     this.render();
     if (!conversationId) return undefined;
@@ -65,10 +72,13 @@ export class CustomerPanel {
     }
   }
 
-  async fetchContext(customerId) {
+  /** Reads the customer context; `quiet` keeps the current view until the answer arrives. */
+  async fetchContext(customerId, { quiet = false } = {}) {
     const conversationId = this.conversationId;
-    this.state = "loading";
-    this.render();
+    if (!quiet) {
+      this.state = "loading";
+      this.render();
+    }
     let state;
     try {
       this.context = await api(`/integration/customers/${encodeURIComponent(customerId)}/context`);
@@ -161,15 +171,18 @@ export class CustomerPanel {
     return (order && order.currency) || "CNY";
   }
 
-  value(section, index, field, raw, row = null) {
-    const key = `${section}.${index}.${field}`;
-    const shown = this.unmasked.get(key);
-    if (shown && shown.until > Date.now()) {
-      return el("span", {}, String(shown.value), " ", el("small", { class: "muted" }, this.t("unmaskedUntil", { time: clock(new Date(shown.until).toISOString(), this.t.lang()) })));
-    }
+  /** One field for display: masked ones get an Unmask button, granted ones their end time. */
+  value(section, field, raw, row = null) {
     if (typeof raw === "string" && MASKED.test(raw)) {
-      return el("span", {}, raw, " ", el("button", { type: "button", class: "small", "aria-label": `${this.t("unmask")}: ${field}`, on: { click: () => this.unmask(section, index, field) } }, this.t("unmask")));
+      return el("span", {}, raw, " ", el("button", { type: "button", class: "small", "aria-label": `${this.t("unmask")}: ${field}`, on: { click: () => this.unmask(section, field) } }, this.t("unmask")));
     }
+    const shown = this.display(field, raw, row);
+    const grant = this.grant(`${section}.${field}`);
+    if (!grant) return shown;
+    return el("span", { class: "unmasked" }, shown, " ", el("small", { class: "muted" }, this.t("unmaskedUntil", { time: clock(grant.expiresAt, this.t.lang()) })));
+  }
+
+  display(field, raw, row) {
     if (raw === null || raw === undefined || raw === "") return "—";
     if (typeof raw === "boolean") return raw ? "✓" : "—";
     if (typeof raw === "object") return JSON.stringify(raw);
@@ -178,20 +191,26 @@ export class CustomerPanel {
     return String(raw);
   }
 
+  /** The running grant on `path` of the shown customer, or null. */
+  grant(path) {
+    const grant = this.grants.get(`${this.context?.customer_id} ${path}`);
+    return grant && grant.until > Date.now() ? grant : null;
+  }
+
   profile(profile, name = "profile") {
-    return el("section", {}, el("h3", {}, this.t(name)), el("dl", { class: "kv" }, Object.entries(profile).map(([k, v]) => [el("dt", {}, k), el("dd", {}, this.value(name, 0, k, v))])));
+    return el("section", {}, el("h3", {}, this.t(name)), el("dl", { class: "kv" }, Object.entries(profile).map(([k, v]) => [el("dt", {}, k), el("dd", {}, this.value(name, k, v))])));
   }
 
   orders(orders) {
     const t = this.t;
-    const cards = orders.map((o, i) => el("article", { class: "order card", dataset: { order: String(o.id) } },
+    const cards = orders.map((o) => el("article", { class: "order card", dataset: { order: String(o.id) } },
       el("header", {}, el("strong", {}, `${t("order")} ${o.id}`), " ", el("span", { class: "badge" }, o.status || ""), o.flagged ? el("span", { class: "badge bad" }, t("flagged")) : null),
       el("dl", { class: "kv" },
         el("dt", {}, t("total")), el("dd", {}, money(o.total_cents, o.currency || "CNY", t.lang())),
         el("dt", {}, t("placed")), el("dd", {}, dateTime(o.placed_at, t.lang())),
         o.carrier || o.shipment_status ? [el("dt", {}, t("shipment")), el("dd", {}, [o.carrier, o.tracking, o.shipment_status].filter(Boolean).join(" · "))] : null,
         o.expected_at ? [el("dt", {}, t("expected")), el("dd", {}, dateTime(o.expected_at, t.lang()))] : null,
-        Object.entries(o).filter(([k, v]) => typeof v === "string" && MASKED.test(v)).map(([k, v]) => [el("dt", {}, k), el("dd", {}, this.value("orders", i, k, v))])),
+        Object.entries(o).filter(([k, v]) => typeof v === "string" && MASKED.test(v)).map(([k, v]) => [el("dt", {}, k), el("dd", {}, this.value("orders", k, v))])),
       el("div", { class: "order-actions" },
         el("button", { type: "button", class: "small", on: { click: () => this.refund(o) } }, t("refund")),
         el("button", { type: "button", class: "small", on: { click: () => this.flag(o) } }, t("flag")))));
@@ -207,34 +226,53 @@ export class CustomerPanel {
   /** A list section (payments, shipments, anything else) as small cards: the panel is narrow. */
   items(name, rows, columns) {
     const t = this.t;
-    const cards = rows.map((row, i) => el("article", { class: "item card" }, el("dl", { class: "kv" },
-      columns.filter((c) => row[c] !== undefined).map((c) => [el("dt", {}, this.label(c)), el("dd", {}, this.value(name, i, c, row[c], row))]))));
+    const cards = rows.map((row) => el("article", { class: "item card" }, el("dl", { class: "kv" },
+      columns.filter((c) => row[c] !== undefined).map((c) => [el("dt", {}, this.label(c)), el("dd", {}, this.value(name, c, row[c], row))]))));
     return el("section", {}, el("h3", {}, t(name)), cards.length ? cards : el("p", { class: "muted" }, t("noItems")));
   }
 
-  async unmask(section, index, field) {
+  /**
+   * Asks the server to show `section.field` (list indexes omitted, as the server names
+   * fields) in clear; an approved grant shows it after re-reading the context.
+   */
+  async unmask(section, field) {
     const t = this.t;
+    const customerId = this.context.customer_id;
     const answer = await ask({
       title: t("unmaskTitle", { field }), message: t("unmaskMessage"), confirm: t("unmask"), cancel: t("cancel"),
       fields: [{ name: "reason", label: t("unmaskReason"), type: "textarea", required: true, maxlength: 400 }],
     });
     if (!answer) return;
+    const reason = answer.reason.trim();
+    if (reason.length < MIN_REASON) {
+      this.toast(t("unmaskReasonShort", { n: MIN_REASON }));
+      return;
+    }
+    let grant;
     try {
-      const grant = await api("/api/unmask", {
-        method: "POST",
-        body: { conversation_id: this.conversationId, customer_id: this.context.customer_id, section, index, field, reason: answer.reason },
-      });
-      if (grant.status === "pending") {
-        this.toast(t("unmaskPending"));
-        return;
-      }
-      const until = grant.expires_at ? Date.parse(grant.expires_at) : Date.now() + 60_000;
-      this.unmasked.set(`${section}.${index}.${field}`, { value: grant.value, until });
-      setTimeout(() => this.render(), Math.max(0, until - Date.now()) + 50);
-      this.render();
+      grant = await api("/api/unmask", { method: "POST", body: { customer_id: customerId, field: `${section}.${field}`, reason } });
     } catch (exc) {
       this.toast(exc.unavailable ? t("unmaskUnavailable") : `${t("error")}: ${exc.message}`);
+      return;
     }
+    if (grant.status !== "approved") {
+      this.toast(t("unmaskPending"));
+      return;
+    }
+    // The grant's length by the server's own clock, so a skewed local clock cannot keep a
+    // value on screen after the server masks it again.
+    const ttl = Math.max(0, Date.parse(grant.expires_at) - Date.parse(grant.created_at)) || 0;
+    const until = Date.now() + ttl;
+    this.grants.set(`${customerId} ${grant.field}`, { until, expiresAt: grant.expires_at });
+    setTimeout(() => this.expired(customerId), ttl + EXPIRY_MARGIN_MS);
+    if (this.context?.customer_id === customerId) await this.fetchContext(customerId, { quiet: true });
+  }
+
+  /** A grant ran out: forget it and re-read the context, which the server masks again. */
+  expired(customerId) {
+    const now = Date.now();
+    for (const [key, grant] of this.grants) if (grant.until <= now) this.grants.delete(key);
+    if (this.state === "ready" && this.context?.customer_id === customerId) this.fetchContext(customerId, { quiet: true });
   }
 
   refund(order) {

@@ -34,7 +34,7 @@ export const MESSAGES = {
     actions: "Actions", unmask: "Unmask", unmaskTitle: "Show the full value of “{field}”?",
     unmaskMessage: "The full value is shown for a limited time. Your reason is recorded in the audit log.",
     unmaskReason: "Why do you need it?", unmaskPending: "Request sent: a supervisor must approve it first.", unmaskUnavailable: "Unmasking is not available on this server yet.",
-    unmaskedUntil: "shown until {time}", issue_coupon: "Coupon", flag_order: "Flag order", newMessages: "{n} unread",
+    unmaskedUntil: "shown until {time}", unmaskReasonShort: "Give a reason of at least {n} characters.", issue_coupon: "Coupon", flag_order: "Flag order", newMessages: "{n} unread",
   },
   zh: {
     brand: "Kefu 客服工作台", signInTitle: "登录客服工作台", username: "用户名", password: "密码",
@@ -69,6 +69,6 @@ export const MESSAGES = {
     actions: "操作", unmask: "查看完整信息", unmaskTitle: "查看“{field}”的完整内容？",
     unmaskMessage: "完整内容仅在限定时间内显示，申请原因将记录到审计日志。",
     unmaskReason: "申请原因", unmaskPending: "申请已提交，需主管批准。", unmaskUnavailable: "此服务器尚未提供查看完整信息的接口。",
-    unmaskedUntil: "显示至 {time}", issue_coupon: "优惠券", flag_order: "标记订单", newMessages: "{n} 条未读",
+    unmaskedUntil: "显示至 {time}", unmaskReasonShort: "请填写至少 {n} 个字的原因。", issue_coupon: "优惠券", flag_order: "标记订单", newMessages: "{n} 条未读",
   },
 };

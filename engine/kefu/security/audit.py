@@ -224,11 +224,15 @@ class AuditChain:
         subject: str | None = None,
         since: datetime | None = None,
         after_id: int = 0,
+        before_id: int | None = None,
         limit: int = 200,
     ) -> list[AuditRecord]:
-        """Entries matching every given filter, oldest first."""
+        """Entries matching every given filter: oldest first from ``after_id``, or newest first
+        below ``before_id`` when it is given."""
         a = audit_chain
         query = sa.select(a).where(a.c.id > after_id)
+        if before_id is not None:
+            query = query.where(a.c.id < before_id)
         if actor:
             query = query.where(a.c.actor == actor)
         if action:
@@ -238,7 +242,8 @@ class AuditChain:
         if since is not None:
             query = query.where(a.c.time >= since)
         async with self._database.read() as conn:
-            rows = await conn.execute(query.order_by(a.c.id).limit(limit))
+            order = a.c.id.desc() if before_id is not None else a.c.id
+            rows = await conn.execute(query.order_by(order).limit(limit))
             return [_record(r) for r in rows]
 
     def start(self) -> None:

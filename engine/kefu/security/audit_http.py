@@ -31,11 +31,20 @@ class AuditController(Controller):
         subject: Annotated[str | None, QueryParameter(max_length=256)] = None,
         since: datetime | None = None,
         after_id: Annotated[int, QueryParameter(ge=0, le=SQL_INT_MAX)] = 0,
+        before_id: Annotated[int | None, QueryParameter(ge=1, le=SQL_INT_MAX)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
-        """Entries matching every filter, oldest first (page with ``after_id``)."""
+        """Entries matching every filter: oldest first, paged with ``after_id``; or newest
+        first, paged with ``before_id`` (pass the largest id, e.g. 9223372036854775807, for the
+        latest page)."""
         found = await security_state(request).audit.query(
-            actor=actor, action=action, subject=subject, since=since, after_id=after_id, limit=limit
+            actor=actor,
+            action=action,
+            subject=subject,
+            since=since,
+            after_id=after_id,
+            before_id=before_id,
+            limit=limit,
         )
         return [r.to_dict() for r in found]
 

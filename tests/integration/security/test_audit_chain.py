@@ -15,6 +15,7 @@ from kefu.cli import main
 from kefu.security.audit import AuditChain
 from kefu.store.database import Database
 from kefu.store.repositories import AuditLog
+from kefu.store.schema import SQL_INT_MAX
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -95,3 +96,22 @@ async def test_an_intact_trail_verifies_and_new_entries_keep_the_chain(
     monkeypatch.setenv("KEFU_SECRET_KEY", "x" * 40)
     result = await asyncio.to_thread(CliRunner().invoke, main, ["audit", "verify"])
     assert result.exit_code == 0 and "intact" in result.output, result.output
+
+
+async def test_pages_read_oldest_first_or_newest_first(database_url: str) -> None:
+    database = Database(database_url)
+    await database.migrate()
+    chain = AuditChain(database, settle=0)
+    try:
+        await _append(database, 7)
+        ids = [r.id for r in await chain.query()]
+        assert ids == sorted(ids) and len(ids) == 7
+        assert [r.id for r in await chain.query(after_id=ids[2], limit=2)] == ids[3:5]
+        newest = await chain.query(before_id=SQL_INT_MAX, limit=3)
+        assert [r.id for r in newest] == ids[::-1][:3]
+        older = await chain.query(before_id=newest[-1].id, limit=3)
+        assert [r.id for r in older] == ids[::-1][3:6]
+        only = await chain.query(before_id=SQL_INT_MAX, actor="agent:a1")
+        assert [r.actor for r in only] == ["agent:a1"]
+    finally:
+        await database.close()

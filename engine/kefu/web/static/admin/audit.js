@@ -1,5 +1,5 @@
-// The audit trail as the server keeps it (GET /api/audit?after_id=&limit=&action=): entries in
-// the order they were written, a page at a time, optionally one action only. People are shown
+// The audit trail as the server keeps it (GET /api/audit?before_id=&limit=&action=): newest
+// entries first, a page at a time, optionally one action only. People are shown
 // by name (GET /api/agents) and each entry's details as readable "key: value" pairs.
 
 import { api } from "../shared/api.js";
@@ -8,21 +8,23 @@ import { dateTime } from "../shared/format.js";
 import { section, table } from "./ui.js";
 
 const PAGE = 50;
+// The largest id the server accepts: "before" it is the newest page.
+const LATEST = "9223372036854775807";
 
 /**
- * Renders one page of the trail. `cursors` holds the `after_id` of every page read so far
- * (the last one is shown), so "Older" can step back; `action` filters on one action name.
+ * Renders one page of the trail, newest first. `cursors` holds the `before_id` of every page
+ * read so far (the last one is shown), so "Newer" can step back; `action` filters on one action.
  */
-export function auditPage(container, t, cursors = [0], action = "") {
-  const after = cursors[cursors.length - 1];
-  const query = new URLSearchParams({ limit: String(PAGE), after_id: String(after) });
+export function auditPage(container, t, cursors = [LATEST], action = "") {
+  const before = cursors[cursors.length - 1];
+  const query = new URLSearchParams({ limit: String(PAGE), before_id: String(before) });
   if (action) query.set("action", action);
   const load = async () => {
     const [data, names] = await Promise.all([api(`/api/audit?${query}`), people()]);
     return { entries: Array.isArray(data) ? data : data.entries || [], names };
   };
   return section(container, t, "GET /api/audit", load, ({ entries, names }) => [
-    filterForm(t, action, (chosen) => auditPage(container, t, [0], chosen)),
+    filterForm(t, action, (chosen) => auditPage(container, t, [LATEST], chosen)),
     table([
       { label: t("time"), cell: (e) => dateTime(e.time || e.created_at, t.lang()) },
       { label: t("actor"), cell: (e) => who(e.actor, names) },
@@ -31,8 +33,8 @@ export function auditPage(container, t, cursors = [0], action = "") {
       { label: t("details"), cell: (e) => details(e.data) },
     ], entries, t("tab_audit")),
     el("div", { class: "pager" },
-      el("button", { type: "button", disabled: cursors.length === 1, on: { click: () => auditPage(container, t, cursors.slice(0, -1), action) } }, t("older")),
-      el("button", { type: "button", disabled: entries.length < PAGE, on: { click: () => auditPage(container, t, [...cursors, entries[entries.length - 1].id], action) } }, t("newer"))),
+      el("button", { type: "button", disabled: cursors.length === 1, on: { click: () => auditPage(container, t, cursors.slice(0, -1), action) } }, t("newer")),
+      el("button", { type: "button", disabled: entries.length < PAGE, on: { click: () => auditPage(container, t, [...cursors, entries[entries.length - 1].id], action) } }, t("older"))),
   ]);
 }
 

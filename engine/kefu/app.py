@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -36,17 +36,18 @@ from kefu.gateway.state import STATE_KEY, GatewayState
 from kefu.gateway.visitor import visitor_socket
 from kefu.integration.service import Integration, IntegrationSettings
 from kefu.knowledge.errors import PackError
-from kefu.knowledge.http import pack_router
+from kefu.knowledge.http import AuditHook, UploadConfig, pack_router
 from kefu.knowledge.runtime import PackRuntime
 from kefu.knowledge.store import PackStore
 from kefu.observability.http import operations_router
-from kefu.security.guards import allow
+from kefu.reports.http import ReportController
+from kefu.security.guards import allow, request_caller
 from kefu.security.roles import Role
 from kefu.security.wiring import SecurityWiring, set_agent_role
 from kefu.settings import Settings, ensure_data_dir, load_settings
 from kefu.store.database import Database
 from kefu.store.errors import AgentExistsError
-from kefu.store.repositories import Agents
+from kefu.store.repositories import Agents, AuditLog
 from kefu.store.writer import MessageWriter
 from kefu.web import web_router
 
@@ -75,6 +76,19 @@ async def seed_demo_agents(database: Database, capacity: int) -> None:
         if username in DEMO_ROLES:
             await set_agent_role(database, username, DEMO_ROLES[username])
         log.info("seeded demo agent %s", username)
+
+
+def admin_audit(database: Database) -> AuditHook:
+    """Records an admin's HTTP action in the audit log under the caller's name."""
+
+    async def record(
+        request: Request[Any, Any, Any], action: str, subject: str, data: Mapping[str, Any]
+    ) -> None:
+        caller = request_caller(request)
+        async with database.write() as conn:
+            await AuditLog(conn).record(f"{caller.kind}:{caller.id}", action, subject, data)
+
+    return record
 
 
 def create_app(
@@ -196,8 +210,18 @@ def create_app(
             ConversationController,
             health,
             operations_router(readiness),
+            ReportController,
             *integration.route_handlers,
-            pack_router(pack_store, runtime, guards=[allow({Role.ADMIN}, {"admin"})]),
+            pack_router(
+                pack_store,
+                runtime,
+                guards=[allow({Role.ADMIN}, {"admin"})],
+                upload=UploadConfig(
+                    settings.data_dir / "uploads",
+                    settings.pack_upload_max_bytes,
+                    admin_audit(database),
+                ),
+            ),
             *security.route_handlers,
             web_router(settings),
         ],

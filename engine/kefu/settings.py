@@ -66,9 +66,12 @@ class Settings(BaseSettings):
     pack: str = Field(
         "", description="installed knowledge pack the assistant serves; empty means none"
     )
+    pack_upload_max_bytes: int = Field(
+        512 * 1024 * 1024, ge=1, description="largest pack archive the admin page may upload"
+    )
     filter_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="options per filter, e.g. {\"sensitive_words\": {\"words_file\": \"...\"}}",
+        description='options per filter, e.g. {"sensitive_words": {"words_file": "..."}}',
     )
     demo: bool = Field(False, description="seed demo agents and data on start")
     log_level: str = "INFO"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import (
     ClientException,
@@ -18,7 +18,7 @@ from litestar.exceptions import (
     TooManyRequestsException,
 )
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
+from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
 from kefu.conversations.errors import (
     AgentUnavailableError,
@@ -28,11 +28,16 @@ from kefu.conversations.errors import (
 )
 from kefu.gateway.auth import AgentIdentity
 from kefu.gateway.state import gateway_state
-from kefu.security.guards import allow, authenticate
+from kefu.security.guards import allow, authenticate, request_caller
 from kefu.security.masking import mask_text
 from kefu.security.ratelimit import retry_after_header
-from kefu.security.roles import ALL_ROLES, CHAT_ROLES
-from kefu.security.service import LoginRefused, security_state
+from kefu.security.roles import ALL_ROLES, CHAT_ROLES, Role
+from kefu.security.service import (
+    LastAdminError,
+    LoginRefused,
+    UnknownAgentError,
+    security_state,
+)
 from kefu.store.errors import ConversationClosedError, ConversationNotFoundError
 from kefu.store.records import Conversation, ConversationStatus, SenderKind, StoredMessage
 from kefu.store.repositories import Agents
@@ -54,6 +59,29 @@ class AgentOut(msgspec.Struct):
     display_name: str
     capacity: int
     online: bool
+    role: str = Role.AGENT.value
+
+
+class RoleRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """The role to give an agent: ``agent``, ``supervisor`` or ``admin``."""
+
+    role: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class RoleChanged(msgspec.Struct):
+    """An agent's role after a change, and what happened to its tokens."""
+
+    agent: AgentOut
+    previous: str
+    changed: bool
+    tokens: str
+
+
+#: What a role change does to the agent's tokens (the role travels inside each access token).
+ROLE_CHANGE_TOKENS = (
+    "access tokens carrying the previous role are refused from now on; "
+    "the next token refresh (or sign-in) carries the new role"
+)
 
 
 class LoginResponse(msgspec.Struct):
@@ -180,7 +208,12 @@ class AgentAuthController(Controller):
             expires_in=session.expires_in,
             role=session.role,
             agent=AgentOut(
-                agent.id, agent.username, agent.display_name, agent.capacity, agent.online
+                agent.id,
+                agent.username,
+                agent.display_name,
+                agent.capacity,
+                agent.online,
+                session.role,
             ),
         )
 
@@ -188,10 +221,64 @@ class AgentAuthController(Controller):
     async def list_agents(
         self, request: Request[Any, Any, Any], agent: NamedDependency[AgentIdentity]
     ) -> list[AgentOut]:
-        """Every agent with presence (for transfers)."""
+        """Every agent with presence (for transfers) and role."""
         async with gateway_state(request).database.read() as conn:
             agents = await Agents(conn).all()
-        return [AgentOut(a.id, a.username, a.display_name, a.capacity, a.online) for a in agents]
+        roles = await security_state(request).roles()
+        return [
+            AgentOut(
+                a.id,
+                a.username,
+                a.display_name,
+                a.capacity,
+                a.online,
+                roles.get(a.id, Role.AGENT.value),
+            )
+            for a in agents
+        ]
+
+    @put("/{agent_id:str}/role", guards=[allow({Role.ADMIN}, {"admin"})])
+    async def change_role(
+        self, request: Request[Any, Any, Any], agent_id: FromPath[str], data: JSONBody[RoleRequest]
+    ) -> RoleChanged:
+        """Give an agent another role (admins): 422 unknown role, 404 unknown agent, 409 when
+        it would demote the last admin. Audited as ``agent.role_change``.
+
+        The role travels inside access tokens: the agent's tokens carrying the old role are
+        refused at once, and its next refresh issues one with the new role.
+        """
+        valid = sorted(r.value for r in Role)
+        if data.role not in valid:
+            raise ClientException(
+                f"unknown role {data.role!r}; choose one of {', '.join(valid)}",
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        caller = request_caller(request)
+        try:
+            change = await security_state(request).change_role(
+                agent_id, Role(data.role), f"{caller.kind}:{caller.id}"
+            )
+        except UnknownAgentError as exc:
+            raise NotFoundException(str(exc)) from exc
+        except LastAdminError as exc:
+            raise ClientException(str(exc), status_code=HTTP_409_CONFLICT) from exc
+        async with gateway_state(request).database.read() as conn:
+            agent = await Agents(conn).get(agent_id)
+        if agent is None:  # deleted in between: the change went nowhere visible
+            raise NotFoundException(f"no agent has the id {agent_id!r}")
+        return RoleChanged(
+            agent=AgentOut(
+                agent.id,
+                agent.username,
+                agent.display_name,
+                agent.capacity,
+                agent.online,
+                change.role,
+            ),
+            previous=change.previous,
+            changed=change.changed,
+            tokens=ROLE_CHANGE_TOKENS if change.changed else "unchanged",
+        )
 
 
 class ConversationController(Controller):

@@ -34,6 +34,10 @@ class RevocationList:
         """Whether ``jti`` was revoked (memory only: cheap enough for every frame)."""
         return bool(jti) and jti in self._revoked
 
+    def revoked_until(self, jti: str) -> float:
+        """Until when ``jti`` is listed (Unix time; 0.0 when it is not)."""
+        return self._revoked.get(jti, 0.0) if jti else 0.0
+
     async def revoke(self, jti: str, expires_at: float) -> None:
         """Revoke one token until ``expires_at`` (Unix time)."""
         if not jti:

@@ -28,9 +28,10 @@ from kefu.security.roles import Role
 from kefu.security.sandbox import POLICIES, mask_document
 from kefu.security.settings import SecuritySettings
 from kefu.security.tables import agent_roles
+from kefu.security.tables import refresh_tokens as refresh_table
 from kefu.security.unmask import UnmaskGrants
 from kefu.store.database import Database
-from kefu.store.records import Agent
+from kefu.store.records import Agent, utcnow
 from kefu.store.repositories import Agents, AuditLog
 
 SECURITY_STATE_KEY = "kefu.security"
@@ -42,6 +43,33 @@ class LoginRefused(Exception):
     def __init__(self, message: str, retry_after: float = 0.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class UnknownAgentError(LookupError):
+    """No agent has that id."""
+
+
+class LastAdminError(Exception):
+    """The change would leave Kefu without an administrator."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleChange:
+    """What changing an agent's role did."""
+
+    agent_id: str
+    previous: str
+    role: str
+
+    @property
+    def changed(self) -> bool:
+        """Whether the stored role is different now."""
+        return self.previous != self.role
+
+
+def role_revocation_key(agent_id: str, role: str) -> str:
+    """The revocation-list entry refusing ``agent_id``'s tokens that carry ``role``."""
+    return f"role:{agent_id}:{role}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +143,14 @@ class Security:
             raise InvalidTokenError("the token was revoked")
         if identity.role not in Role.__members__.values():
             raise InvalidTokenError(f"unknown role {identity.role!r}")
+        # A role change refuses the tokens issued before it that carry the old role.
+        cutoff = self.revocations.revoked_until(
+            role_revocation_key(identity.agent_id, identity.role)
+        )
+        if identity.expires_at and identity.expires_at <= cutoff:
+            raise InvalidTokenError(
+                f"the agent's role is no longer {identity.role!r}; renew the token"
+            )
         return identity
 
     async def login(self, username: str, password: str, ip: str) -> Session:
@@ -191,6 +227,69 @@ class Security:
                 sa.update(agent_roles).where(agent_roles.c.id == agent_id).values(role=role.value)
             )
 
+    async def roles(self) -> dict[str, str]:
+        """Every agent's stored role, by agent id."""
+        async with self.database.read() as conn:
+            rows = (await conn.execute(sa.select(agent_roles.c.id, agent_roles.c.role))).all()
+        return {str(r.id): str(r.role or Role.AGENT.value) for r in rows}
+
+    async def change_role(self, agent_id: str, role: Role, actor: str) -> RoleChange:
+        """Give an agent another role, audited; refuses to leave Kefu without an admin.
+
+        The agent's access tokens carrying the old role are refused from then on (on every
+        process, through the revocation list); its refresh tokens stay valid, so the next
+        refresh issues a token with the new role. Raises UnknownAgentError, LastAdminError.
+        """
+        async with self.database.write() as conn:
+            # Lock the agent and every admin in one id-ordered statement: concurrent changes
+            # on PostgreSQL queue instead of deadlocking, and each sees the other's result.
+            rows = (
+                await conn.execute(
+                    sa.select(agent_roles.c.id, agent_roles.c.role)
+                    .where(
+                        sa.or_(
+                            agent_roles.c.id == agent_id,
+                            agent_roles.c.role == Role.ADMIN.value,
+                        )
+                    )
+                    .order_by(agent_roles.c.id)
+                    .with_for_update()
+                )
+            ).all()
+            current = {str(r.id): str(r.role or Role.AGENT.value) for r in rows}
+            if agent_id not in current:
+                raise UnknownAgentError(f"no agent has the id {agent_id!r}")
+            previous = current[agent_id]
+            if previous == role.value:
+                return RoleChange(agent_id, previous, previous)
+            admins = [i for i, r in current.items() if r == Role.ADMIN.value]
+            if previous == Role.ADMIN.value and len(admins) <= 1:
+                raise LastAdminError("this is the last admin: make another agent admin first")
+            await conn.execute(
+                sa.update(agent_roles).where(agent_roles.c.id == agent_id).values(role=role.value)
+            )
+            live = (
+                await conn.execute(
+                    sa.select(sa.func.count(sa.distinct(refresh_table.c.family))).where(
+                        refresh_table.c.agent_id == agent_id,
+                        refresh_table.c.revoked_at.is_(None),
+                        refresh_table.c.used_at.is_(None),
+                        refresh_table.c.expires_at > utcnow(),
+                    )
+                )
+            ).scalar_one()
+            await AuditLog(conn).record(
+                actor,
+                "agent.role_change",
+                f"agent:{agent_id}",
+                {"from": previous, "to": role.value, "sessions": int(live)},
+            )
+        await self.revocations.revoke(
+            role_revocation_key(agent_id, previous),
+            time.time() + self.signer.agent_ttl.total_seconds(),
+        )
+        return RoleChange(agent_id, previous, role.value)
+
     def _session(self, agent: Agent, role: str, refresh_token: str) -> Session:
         return Session(
             access_token=self.signer.agent_token(agent.id, agent.username, role),
@@ -231,4 +330,15 @@ def token_expired(identity: AgentIdentity, now: float | None = None) -> bool:
     return identity.expires_at > 0 and (now or time.time()) >= identity.expires_at
 
 
-__all__ = ["ApiKeyError", "Caller", "LoginRefused", "Security", "Session", "security_state"]
+__all__ = [
+    "ApiKeyError",
+    "Caller",
+    "LastAdminError",
+    "LoginRefused",
+    "RoleChange",
+    "Security",
+    "Session",
+    "UnknownAgentError",
+    "role_revocation_key",
+    "security_state",
+]

@@ -95,7 +95,13 @@ async def _install_upload(
     from kefu.knowledge.install import install  # the builder behind it loads on first use
 
     try:
-        return await asyncio.to_thread(install, upload.path, store, activate=activate)
+        return await asyncio.to_thread(
+            install,
+            upload.path,
+            store,
+            activate=activate,
+            origin=f"upload:{upload.filename}",
+        )
     except PackError as exc:
         # The staged path means nothing to the operator; name the file they sent.
         detail = str(exc).replace(str(upload.path), upload.filename)

@@ -43,8 +43,11 @@ def install(
     activate: bool = True,
     embedder_factory: Callable[[], Embedder] | None = None,
     progress: bool = False,
+    origin: str | None = None,
 ) -> InstalledVersion:
     """Install a pack from ``source`` into ``store`` and (by default) activate it.
+
+    ``origin`` is recorded as where the version came from (``source`` when not given).
 
     A folder is validated and built first; an archive has every checksum verified. Before the
     version is recorded, its plugins are loaded from the extracted files exactly as the
@@ -67,9 +70,11 @@ def install(
                 embedder_factory=embedder_factory,
                 progress=progress,
             )
-            return store.install_archive(built.archive, activate=activate, check=check)
+            return store.install_archive(
+                built.archive, activate=activate, check=check, source=origin or str(path)
+            )
     if path.is_file():
-        return store.install_archive(path, activate=activate, check=check)
+        return store.install_archive(path, activate=activate, check=check, source=origin)
     raise InstallError(f"{path} is neither a folder nor a file")
 
 

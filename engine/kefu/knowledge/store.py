@@ -49,6 +49,7 @@ class InstalledVersion:
     installed_at: str
     path: Path
     eval: dict[str, Any] | None
+    source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -60,6 +61,7 @@ class InstalledVersion:
             "installed_at": self.installed_at,
             "path": str(self.path),
             "eval": self.eval,
+            "source": self.source,
         }
 
 
@@ -141,6 +143,7 @@ class PackStore:
                         installed_at=str(record.get("installed_at", "")),
                         path=self.root / pack / version,
                         eval=record.get("eval"),
+                        source=str(record.get("source", "")),
                     )
                 )
         found.sort(key=lambda v: (v.name, v.installed_at, v.version))
@@ -157,9 +160,17 @@ class PackStore:
         )
 
     def install_archive(
-        self, archive: Path, *, activate: bool = True, check: Check | None = None
+        self,
+        archive: Path,
+        *,
+        activate: bool = True,
+        check: Check | None = None,
+        source: str | None = None,
     ) -> InstalledVersion:
         """Verify, check and install a built archive; activate it unless told otherwise.
+
+        ``source`` is what the listing says the version came from (the archive's path when
+        not given; an upload names its file, not the temporary path it was received at).
 
         Installing the same build of a version again only (re)activates it; a different build
         under an installed version number is refused. Any failure leaves the store unchanged.
@@ -190,7 +201,7 @@ class PackStore:
                         "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "digest": digest,
                         "vertical": manifest.get("pack", {}).get("vertical", ""),
-                        "source": str(archive),
+                        "source": source or str(archive),
                         "eval": manifest.get("eval"),
                     }
                 if activate:

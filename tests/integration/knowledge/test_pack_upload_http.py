@@ -103,6 +103,7 @@ async def test_uploaded_archive_is_installed_listed_and_served_at_once(
             ("1.1.0", False),
         ]
         assert listed["packs"][1]["eval"]["intent_accuracy"] is not None
+        assert listed["packs"][1]["source"] == "upload:tiny-1.1.0.kpack"
         assert listed["serving"]["version"] == "1.0.0"
 
         # The same archive again, activated: the process swaps it in before answering.

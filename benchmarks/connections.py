@@ -3,7 +3,7 @@
 One Kefu server (``uvicorn kefu.app:app_from_env --factory``, SQLite in a temporary data
 directory, memory bus) runs in its own process. Client processes open visitor sockets to it,
 each socket says ``hello`` and waits for ``welcome`` (a visitor and a conversation now exist
-in the store, and the socket is subscribed to its conversation's channel), then stays idle,
+in the store, and the socket is attached to its conversation's route), then stays idle,
 answering the server's WebSocket pings. At each step (1k, 10k, 50k, 100k sockets by default)
 the server's resident memory is read with psutil once the step is reached and has settled:
 
@@ -18,13 +18,14 @@ address has only ~28k ephemeral ports. The file-descriptor limit is raised for t
 through a ``preexec_fn``, for the server, up to the hard limit the host allows; where the hard
 limit is below a step, the step is capped and the result says so.
 
-By default the clients do not offer permessage-deflate. Browsers do, and uvicorn accepts it
-unless told otherwise, which keeps zlib state per socket: ``--deflate`` makes the clients offer
-it like a browser, ``--server-no-deflate`` runs the server as ``kefu serve --no-ws-deflate``::
+By default the clients do not offer permessage-deflate. Browsers do: ``--deflate`` makes the
+clients offer it like a browser. The server runs like ``kefu serve``, which declines it by
+default; ``--server-deflate`` runs it like ``kefu serve --ws-deflate`` (zlib state per socket).
+``--server-no-deflate`` (the default) is still accepted::
 
     .venv/bin/python benchmarks/connections.py --steps 1000,10000,50000,100000
     .venv/bin/python benchmarks/connections.py --steps 1000,5000 --deflate
-    .venv/bin/python benchmarks/connections.py --steps 1000,5000 --deflate --server-no-deflate
+    .venv/bin/python benchmarks/connections.py --steps 1000,5000 --deflate --server-deflate
 """
 
 from __future__ import annotations
@@ -235,11 +236,12 @@ class ClientProcess:
 
 @contextlib.contextmanager
 def kefu_server(
-    nofile: int, ready_timeout: float = 180.0, *, server_deflate: bool = True
+    nofile: int, ready_timeout: float = 180.0, *, server_deflate: bool = False
 ) -> Iterator[tuple[int, int, Path]]:
     """Kefu in a subprocess with ``nofile`` open files allowed: (pid, port, log path).
 
-    ``server_deflate`` is uvicorn's ``--ws-per-message-deflate`` (``kefu serve`` keeps it on).
+    ``server_deflate`` is uvicorn's ``--ws-per-message-deflate`` (``kefu serve --ws-deflate``;
+    off by default, as in ``kefu serve``).
     """
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="kefu-bench-conn-")
@@ -311,7 +313,7 @@ def run_benchmark(
     timeout: float = 60.0,
     step_timeout: float = 1800.0,
     deflate: bool = False,
-    server_deflate: bool = True,
+    server_deflate: bool = False,
 ) -> dict[str, Any]:
     """Open sockets step by step, read the server's RSS at each step; returns the result."""
     hard = hard_nofile()
@@ -406,6 +408,25 @@ def run_benchmark(
     }
 
 
+def _print_summary(result: dict[str, Any]) -> None:
+    """One line per run: compression on each side, and memory per socket at the largest step."""
+    options = result["options"]
+    print(
+        f"\nclients offer permessage-deflate: {options['client_offers_permessage_deflate']}; "
+        f"server accepts it: {options['server_accepts_permessage_deflate']}; "
+        f"server RSS before the first socket: {result['server_base_rss_mib']} MiB"
+    )
+    if result["results"]:
+        last = result["results"][-1]
+        per_socket = last["rss_delta_per_connection_kib"]
+        target = result["target_kib_per_connection"]
+        verdict = "within" if per_socket is not None and per_socket <= target else "above"
+        print(
+            f"{last['connections']} idle sockets: {per_socket} KiB each "
+            f"({verdict} the {target} KiB target), load average {last['load_average_1m']}"
+        )
+
+
 def _split(total: int, parts: int) -> list[int]:
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
@@ -446,10 +467,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="offer permessage-deflate like browsers do (the server then keeps zlib state)",
     )
-    parser.add_argument(
+    server = parser.add_mutually_exclusive_group()
+    server.add_argument(
+        "--server-deflate",
+        action="store_true",
+        help="run the server like kefu serve --ws-deflate (accept permessage-deflate)",
+    )
+    server.add_argument(
         "--server-no-deflate",
         action="store_true",
-        help="run the server with uvicorn's --ws-per-message-deflate false",
+        help="run the server like kefu serve's default, declining permessage-deflate (default)",
     )
     parser.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--source", default="127.0.0.2", help=argparse.SUPPRESS)
@@ -464,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         in_flight=args.in_flight,
         timeout=args.timeout,
         deflate=args.deflate,
-        server_deflate=not args.server_no_deflate,
+        server_deflate=args.server_deflate,
     )
     print_table(
         "Server memory per idle visitor socket",
@@ -479,6 +506,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load_average_1m",
         ],
     )
+    _print_summary(result)
     for note in result["notes"]:
         print(f"note: {note}")
     path = write_results(BENCHMARK, result)

@@ -30,7 +30,7 @@ from kefu.conversations.publisher import BusPublisher
 from kefu.conversations.service import ConversationService
 from kefu.gateway.agent import agent_socket
 from kefu.gateway.auth import hash_password
-from kefu.gateway.fanout import ChannelsNotifier, channels_backend
+from kefu.gateway.fanout import ChannelsNotifier, FramePublisher, channels_backend
 from kefu.gateway.http import AgentAuthController, ConversationController, health
 from kefu.gateway.state import STATE_KEY, GatewayState
 from kefu.gateway.visitor import visitor_socket
@@ -122,7 +122,7 @@ def create_app(
         integration_settings or IntegrationSettings(),
         database,
         bus=bus,
-        publish=channels.wait_published,
+        publish=FramePublisher(channels).publish,
         plugin_context=context,
     )
     security = SecurityWiring(settings, database)

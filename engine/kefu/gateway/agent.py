@@ -36,7 +36,7 @@ from kefu.gateway.frames import (
     decode_agent,
     decode_shared,
 )
-from kefu.gateway.session import Outbox, error_frame, guarded, receive_text, replay
+from kefu.gateway.session import Outbox, error_frame, receive_text, replay
 from kefu.gateway.state import GatewayState, gateway_state
 from kefu.security.sockets import (
     MaskingOutbox,
@@ -140,10 +140,9 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
             return
         identity, hello = authenticated
         agent_id = identity.agent_id
-        outbox = MaskingOutbox(socket)
         service = state.service
 
-        async def on_event(data: bytes) -> None:
+        async def on_live(data: bytes) -> None:
             head = frame_head(data)
             if head.type == "message":
                 await outbox.send_message_raw(head.conversation_id, head.seq, data)
@@ -159,8 +158,11 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
                 ):
                     outbox.forget(frame.conversation_id)
 
-        async with state.channels.start_subscription([agent_channel(agent_id)]) as subscriber:
-            # Subscribed first, so an assignment made while coming online is not missed.
+        outbox = MaskingOutbox(socket, on_live)
+        route = agent_channel(agent_id)
+        # Attached first, so an assignment made while coming online is not missed.
+        await state.dispatcher.attach(route, outbox)
+        try:
             owned = await service.agent_connected(agent_id)
             try:
                 async with state.database.read() as conn:
@@ -185,10 +187,8 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
                 for conversation in owned:
                     since = hello.last_seqs.get(conversation.id, conversation.agent_read_seq)
                     await replay(service, outbox, conversation.id, SenderKind.AGENT, since)
-                async with (
-                    subscriber.run_in_background(guarded(on_event), join=False),
-                    watch_agent_socket(socket, identity),
-                ):
+                outbox.release()
+                async with watch_agent_socket(socket, identity):
                     while (raw := await receive_text(socket)) is not None:
                         if (problem := token_problem(socket, identity)) is not None:
                             await end_session(socket, problem)
@@ -196,5 +196,8 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
                         await _handle(state, outbox, agent_id, raw)
             finally:
                 await asyncio.shield(service.agent_disconnected(agent_id))
+        finally:
+            state.dispatcher.detach(route, outbox)
+            await outbox.aclose()
     except WebSocketDisconnect:
         pass

@@ -1,8 +1,15 @@
 """Socket fan-out across processes through Litestar channels (memory or Redis pub/sub).
 
-Every visitor socket listens on its conversation's channel, every agent socket on the agent's
-channel. The domain's notices become frames here, encoded once and published to every channel
-that must hear them; any process holding such a socket pushes the frame down it.
+Every socket has a route: a visitor socket its conversation's, an agent socket its agent's.
+The domain's notices become frames here, encoded once and published once, in an envelope that
+names the routes that must hear them, on the one channel every process listens to
+(:data:`SOCKETS_CHANNEL`). Each process's :class:`~kefu.gateway.dispatch.SocketDispatcher`
+opens the envelope and hands the frame to the local sockets on those routes.
+
+One channel for the cluster means every process reads every frame and drops those for routes
+it holds no socket of (a dict lookup each). That is what keeps an idle socket cheap: no
+subscription, queue or task of its own, and one Redis subscription per process instead of one
+per socket.
 """
 
 from __future__ import annotations
@@ -29,14 +36,54 @@ from kefu.store.records import SenderKind, StoredMessage
 log = logging.getLogger(__name__)
 
 
+#: The channel every process subscribes to once; frames on it travel in envelopes.
+SOCKETS_CHANNEL = "kefu:sockets"
+
+
 def visitor_channel(conversation_id: str) -> str:
-    """The channel a conversation's visitor sockets listen on."""
+    """The route of a conversation's visitor sockets."""
     return f"kefu:visitor:{conversation_id}"
 
 
 def agent_channel(agent_id: str) -> str:
-    """The channel an agent's sockets listen on."""
+    """The route of an agent's sockets."""
     return f"kefu:agent:{agent_id}"
+
+
+_routes_decoder = msgspec.json.Decoder(list[str])
+
+
+def envelope(routes: Sequence[str], frame: bytes) -> bytes:
+    """``frame`` addressed to ``routes``: a JSON list of routes, a newline, the frame itself.
+
+    Encoded JSON never holds a raw newline, so the first one ends the routes and the frame
+    travels byte for byte.
+    """
+    return msgspec.json.encode(list(routes)) + b"\n" + frame
+
+
+def open_envelope(data: bytes) -> tuple[list[str], bytes]:
+    """The routes and the frame of an envelope (ValueError when it is not one)."""
+    end = data.find(b"\n")
+    if end < 0:
+        raise ValueError("not a socket envelope: no newline after the routes")
+    try:
+        routes = _routes_decoder.decode(data[:end])
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"not a socket envelope: {exc}") from exc
+    return routes, data[end + 1 :]
+
+
+class FramePublisher:
+    """Publishes encoded frames to socket routes on every process, in one envelope each."""
+
+    def __init__(self, channels: ChannelsPlugin) -> None:
+        self._channels = channels
+
+    async def publish(self, frame: bytes, routes: Sequence[str]) -> None:
+        """Send ``frame`` to the sockets on ``routes``, wherever they are connected."""
+        if routes:
+            await self._channels.wait_published(envelope(routes, frame), [SOCKETS_CHANNEL])
 
 
 def channels_backend(bus_url: str) -> ChannelsBackend:
@@ -109,10 +156,10 @@ class ChannelsNotifier:
     """A :class:`~kefu.conversations.Notifier` publishing frames through Litestar channels."""
 
     def __init__(self, channels: ChannelsPlugin) -> None:
-        self._channels = channels
+        self._publisher = FramePublisher(channels)
 
     async def notify(self, notices: Sequence[Notice]) -> None:
-        """Publish each notice to its recipients' channels, in order.
+        """Publish each notice to its recipients' routes, in order.
 
         A fan-out failure (Redis down) is logged, not raised: the message is already stored
         and clients recover it on their next resume.
@@ -124,6 +171,6 @@ class ChannelsNotifier:
             if not targets:
                 continue
             try:
-                await self._channels.wait_published(encode(frame_for(notice.body)), targets)
+                await self._publisher.publish(encode(frame_for(notice.body)), targets)
             except Exception:
                 log.exception("fan-out of %s failed", type(notice.body).__name__)

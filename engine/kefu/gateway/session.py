@@ -1,20 +1,19 @@
-"""What both WebSocket endpoints share: ordered sends, replay, and mapping errors to frames."""
+"""What both WebSocket endpoints share: the outbox, replay, and mapping errors to frames."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import WebSocket
-from litestar.exceptions import WebSocketDisconnect
 
 from kefu.conversations.errors import ConversationError
 from kefu.conversations.service import ConversationService
 from kefu.gateway.auth import InvalidTokenError
 from kefu.gateway.fanout import message_frame
-from kefu.gateway.frames import ErrorOut, FrameError, MessageOut, ServerFrame, Synced, encode
+from kefu.gateway.frames import ErrorOut, FrameError, Synced
+from kefu.gateway.outbox import Outbox
 from kefu.store.errors import (
     ConversationClosedError,
     ConversationNotFoundError,
@@ -22,53 +21,12 @@ from kefu.store.errors import (
 )
 from kefu.store.records import SenderKind
 
+__all__ = ["REPLAY_PAGE", "Outbox", "error_frame", "payload", "receive_text", "replay"]
+
 log = logging.getLogger(__name__)
 
 #: Messages per page when replaying history to a socket.
 REPLAY_PAGE = 500
-
-
-class Outbox:
-    """Sends frames down one socket one at a time, never the same message twice.
-
-    Live fan-out and replays overlap around a (re)connect; remembering which sequence numbers
-    went out lets both run without the client seeing duplicates.
-    """
-
-    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
-        self._socket = socket
-        self._lock = asyncio.Lock()
-        self._sent: dict[str, set[int]] = {}
-
-    async def send(self, frame: ServerFrame) -> None:
-        """Send one frame (messages already sent are skipped)."""
-        if isinstance(frame, MessageOut):
-            sent = self._sent.setdefault(frame.conversation_id, set())
-            if frame.seq in sent:
-                return
-            sent.add(frame.seq)
-        await self.send_raw(encode(frame))
-
-    async def send_message_raw(self, conversation_id: str, seq: int, data: bytes) -> None:
-        """Send an already-encoded message frame unless that message already went out."""
-        sent = self._sent.setdefault(conversation_id, set())
-        if seq in sent:
-            return
-        sent.add(seq)
-        await self.send_raw(data)
-
-    async def send_raw(self, data: bytes) -> None:
-        """Send already-encoded JSON."""
-        async with self._lock:
-            await self._socket.send_data(data.decode(), mode="text")
-
-    def forget(self, conversation_id: str) -> None:
-        """Drop what was sent for a conversation (it left this socket)."""
-        self._sent.pop(conversation_id, None)
-
-    async def error(self, code: str, message: str, ref: str | None = None) -> None:
-        """Send an error frame."""
-        await self.send(ErrorOut(code=code, message=message, ref=ref))
 
 
 async def replay(
@@ -119,7 +77,15 @@ def error_frame(exc: BaseException, ref: str | None = None) -> ErrorOut:
 
 async def receive_text(socket: WebSocket[Any, Any, Any]) -> str | bytes | None:
     """The next frame's payload (text or binary), or None once the client disconnected."""
-    event = await socket.receive()
+    return payload(await socket.receive())
+
+
+def payload(event: Mapping[str, Any]) -> str | bytes | None:
+    """The payload of a received ASGI event (text or binary), or None for a disconnect.
+
+    Idle sockets wait in ``payload(await socket.receive())`` rather than in
+    :func:`receive_text`: one suspended coroutine frame fewer per socket.
+    """
     if event["type"] == "websocket.disconnect":
         return None
     if event["type"] != "websocket.receive":
@@ -129,17 +95,3 @@ async def receive_text(socket: WebSocket[Any, Any, Any]) -> str | bytes | None:
         return str(text)
     data = event.get("bytes")
     return bytes(data) if data is not None else b""
-
-
-def guarded(callback: Callable[[bytes], Awaitable[None]]) -> Callable[[bytes], Awaitable[None]]:
-    """Wrap a fan-out callback so one bad event is logged instead of ending live delivery."""
-
-    async def run(data: bytes) -> None:
-        try:
-            await callback(data)
-        except WebSocketDisconnect:
-            return  # the receive loop notices the disconnect and ends the session
-        except Exception:
-            log.exception("failed to forward a fanned-out frame")
-
-    return run

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.channels import ChannelsPlugin
@@ -11,6 +11,7 @@ from litestar.connection import ASGIConnection
 from kefu.bus.base import EventBus
 from kefu.conversations.service import ConversationService
 from kefu.gateway.auth import TokenSigner
+from kefu.gateway.dispatch import SocketDispatcher
 from kefu.settings import Settings
 from kefu.store.database import Database
 from kefu.store.writer import MessageWriter
@@ -20,7 +21,7 @@ STATE_KEY = "kefu"
 
 @dataclass(frozen=True, slots=True)
 class GatewayState:
-    """Settings, store, domain service, token signer, channels and bus of one app."""
+    """Settings, store, domain service, token signer, channels, dispatcher and bus of one app."""
 
     settings: Settings
     database: Database
@@ -30,6 +31,12 @@ class GatewayState:
     channels: ChannelsPlugin
     #: The durable event bus (conversation events are published to it).
     bus: EventBus
+    #: Hands fanned-out frames to this process's sockets (built from ``channels``).
+    dispatcher: SocketDispatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Frozen: the one dispatcher of the app is set once, here.
+        object.__setattr__(self, "dispatcher", SocketDispatcher(self.channels))
 
 
 def gateway_state(connection: ASGIConnection[Any, Any, Any, Any]) -> GatewayState:

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-from kefu.gateway.fanout import frame_head, visitor_channel
+from kefu.gateway.fanout import visitor_channel
 from kefu.gateway.frames import (
     PROTOCOL_VERSION,
     Ack,
@@ -25,7 +25,7 @@ from kefu.gateway.frames import (
     VisitorWelcome,
     decode_visitor,
 )
-from kefu.gateway.session import Outbox, error_frame, guarded, receive_text, replay
+from kefu.gateway.session import Outbox, error_frame, payload, receive_text, replay
 from kefu.gateway.state import GatewayState, gateway_state
 from kefu.store.records import Conversation, SenderKind
 
@@ -129,15 +129,11 @@ async def visitor_socket(socket: WebSocket[Any, Any, Any]) -> None:
         if started is None:
             return
         cid = started.conversation.id
-
-        async def on_event(data: bytes) -> None:
-            head = frame_head(data)
-            if head.type == "message":
-                await outbox.send_message_raw(head.conversation_id, head.seq, data)
-            else:
-                await outbox.send_raw(data)
-
-        async with state.channels.start_subscription([visitor_channel(cid)]) as subscriber:
+        route = visitor_channel(cid)
+        # Attached before the history is read, so nothing published meanwhile is missed;
+        # live frames wait in the outbox until the replay went out.
+        await state.dispatcher.attach(route, outbox)
+        try:
             view = await state.service.view(cid)
             agent = view.agent
             await outbox.send(
@@ -152,8 +148,11 @@ async def visitor_socket(socket: WebSocket[Any, Any, Any]) -> None:
                 )
             )
             await replay(state.service, outbox, cid, SenderKind.VISITOR, started.last_seq)
-            async with subscriber.run_in_background(guarded(on_event), join=False):
-                while (raw := await receive_text(socket)) is not None:
-                    await _handle(state, outbox, started, raw)
+            outbox.release()
+            while (raw := payload(await socket.receive())) is not None:
+                await _handle(state, outbox, started, raw)
+        finally:
+            state.dispatcher.detach(route, outbox)
+            await outbox.aclose()
     except WebSocketDisconnect:
         pass

@@ -11,6 +11,9 @@ from e2e.web.browser import screenshot, sign_in
 from support.client import agent, new_id, visitor
 from support.server import ServerProcess
 
+#: An API key name that would run script if a page parsed it as HTML.
+HOSTILE_NAME = "<img src=x onerror=alert(1)>Order system"
+
 
 async def report_traffic(server: ServerProcess) -> None:
     """Two conversations: one its visitor closes at once, one Alice answers before closing."""
@@ -50,7 +53,7 @@ async def test_admin_sections_show_what_the_server_offers(
     rows = page.locator("table tbody tr")
     await expect(rows).to_have_count(3)  # the demo's alice, bob and admin
     await expect(page.get_by_role("cell", name="Alice", exact=True)).to_be_visible()
-    await screenshot(page, "admin-agents")
+    await screenshot(page, "admin-agents-list")
 
     await nav.get_by_role("link", name="Plugins").click()
     await expect(heading).to_have_text("Plugins")
@@ -80,11 +83,47 @@ async def test_admin_sections_show_what_the_server_offers(
     await page.get_by_role("dialog", name="Revoke").get_by_role("button", name="Revoke").click()
     await expect(page.get_by_text("revoked", exact=True)).to_be_visible()
 
+    # A key named like markup: the name is shown as text, never parsed.
+    await page.get_by_role("button", name="Create key").click()
+    dialog = page.get_by_role("dialog", name="Create key")
+    await dialog.get_by_label("Name").fill(HOSTILE_NAME)
+    await dialog.get_by_role("button", name="Create key").click()
+    await expect(page.get_by_role("cell", name=HOSTILE_NAME, exact=True)).to_be_visible()
+    await expect(
+        page.get_by_role("button", name=f"Revoke {HOSTILE_NAME}", exact=True)
+    ).to_be_visible()
+    await expect(page.locator("code.secret")).to_have_count(1)
+    await expect(page.locator("table img, img[src='x']")).to_have_count(0)
+
+    # Each key change above is in the audit trail, newest first, by the admin.
     await nav.get_by_role("link", name="Audit log").click()
     await expect(heading).to_have_text("Audit log")
-    await expect(
-        page.get_by_text("Not available on this server").or_(page.get_by_role("table"))
-    ).to_be_visible()
+    audit = page.get_by_role("table", name="Audit log")
+    await expect(audit).to_be_visible()
+    entries = audit.locator("tbody tr")
+    key_actions = entries.locator("td:nth-child(3) code").filter(has_text=re.compile(r"^apikey\."))
+    await expect(key_actions).to_have_text(
+        ["apikey.create", "apikey.revoke", "apikey.rotate", "apikey.create"]
+    )
+    created = entries.filter(has=page.locator("code", has_text=re.compile(r"^apikey\.create$")))
+    await expect(created).to_have_count(2)
+    for row in (created.first, created.last):
+        await expect(row.locator("td").nth(1)).to_have_text("Admin (admin)")
+        await expect(row.locator("td").nth(3)).to_have_text(re.compile(r"^apikey:\S+$"))
+        await expect(row.locator("td").nth(4)).to_have_text(
+            "scopes: events:write, context:read, actions:execute"
+        )
+    # The rotation replaced the first key; the revocation hit its successor.
+    subjects = [await created.nth(i).locator("td").nth(3).text_content() for i in (0, 1)]
+    assert subjects[0] != subjects[1], subjects
+    rotated = entries.filter(has=page.locator("code", has_text=re.compile(r"^apikey\.rotate$")))
+    await expect(rotated.locator("td").nth(3)).to_have_text(subjects[1] or "")
+    successor = (await rotated.locator("td").nth(4).text_content() or "").removeprefix(
+        "successor: "
+    )
+    assert re.fullmatch(r"\S+", successor), successor
+    revoked = entries.filter(has=page.locator("code", has_text=re.compile(r"^apikey\.revoke$")))
+    await expect(revoked.locator("td").nth(3)).to_have_text(f"apikey:{successor}")
     await screenshot(page, "admin-audit")
 
     await nav.get_by_role("link", name="Knowledge packs").click()

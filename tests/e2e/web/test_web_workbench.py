@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +11,17 @@ from playwright.async_api import Page, expect
 from e2e.web.browser import screenshot, sign_in
 from support.client import agent, new_id, visitor
 from support.server import ServerProcess
+
+#: The queue's waiting time as lists.js shows it (format.js ``duration``).
+WAITED = re.compile(r"^waiting (?:(\d+)s|(\d+)m(?: (\d+)s)?)$")
+
+
+def waited_seconds(text: str | None) -> int:
+    """The seconds of a shown waiting time such as "waiting 1m 5s"."""
+    match = WAITED.match(text or "")
+    assert match, text
+    seconds, minutes, rest = match.groups()
+    return int(seconds) if seconds is not None else int(minutes) * 60 + int(rest or 0)
 
 
 @pytest.mark.parametrize("web_server", [{"agent_capacity": "1"}], indirect=True)
@@ -33,7 +45,15 @@ async def test_queue_close_and_transfer(web_server: ServerProcess, new_page: Any
     await second.expect("event", lambda f: f["name"] == "queued")
     queue = page.locator("#queue")
     await expect(queue.get_by_text("#1 in line")).to_be_visible(timeout=10_000)
-    await expect(queue.get_by_text("waiting")).to_contain_text("s")
+    # lists.js shows "waiting " + duration(): "12s" under a minute, then "1m 5s" (or "1m").
+    waited = queue.locator(".conv-last")
+    await expect(waited).to_have_text(WAITED)
+    first_wait = waited_seconds(await waited.text_content())
+    # The line ticks every second: a couple of seconds later it shows a longer wait.
+    await page.wait_for_timeout(2500)
+    await expect(waited).to_have_text(WAITED)
+    later_wait = waited_seconds(await waited.text_content())
+    assert first_wait + 1 <= later_wait <= first_wait + 30, (first_wait, later_wait)
     await screenshot(page, "workbench-queue")
 
     await page.get_by_role("button", name="Close conversation").click()

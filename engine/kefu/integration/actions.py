@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -152,9 +152,13 @@ class ActionProxy:
         relay: OutboxRelay | None = None,
         policy: PermissionPolicy | None = None,
         caller: GuardedCaller | None = None,
+        invalidate: Callable[[str], object] | None = None,
     ) -> None:
         self._db = database
         self._adapter = adapter
+        # Drops this process's cached context of a customer an action just changed, so the
+        # agent's next look shows the change before the business system's own event arrives.
+        self._invalidate = invalidate
         self._relay = relay
         self._policy = policy or PermissionPolicy()
         self._caller = caller or GuardedCaller(getattr(adapter, "name", "adapter"))
@@ -359,6 +363,8 @@ class ActionProxy:
             )
         if self._relay is not None:
             self._relay.wake()
+        if result.ok and self._invalidate is not None:
+            self._invalidate(customer_id)
         return outcome
 
     async def status(self, key: str) -> ActionOutcome | None:

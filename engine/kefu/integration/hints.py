@@ -164,10 +164,15 @@ class HintEngine:
         self, link: CustomerLink, data: dict[str, Any], placed: datetime, cause: str
     ) -> Hint:
         order_id = str(data.get("order_id", "?"))
-        ago = _minutes(link.opened_at - placed)
+        gap = link.opened_at - placed
+        when = (
+            f"placed {_minutes(gap)} min before the chat opened"
+            if gap >= timedelta(0)
+            else f"placed {_minutes(-gap)} min after the chat opened"
+        )
         return Hint(
             kind=NEW_ORDER_PENDING,
-            text=f"New order {order_id} pending: placed {ago} min before the chat opened",
+            text=f"New order {order_id} pending: {when}",
             conversation_id=link.conversation_id,
             customer_id=link.customer_id,
             agent_id=link.agent_id,

@@ -166,7 +166,13 @@ class Integration:
                 threshold=settings.breaker_threshold,
                 recovery=settings.breaker_recovery,
             )
-            self.actions = ActionProxy(database, self.adapter, relay=self.relay, caller=caller)
+            self.actions = ActionProxy(
+                database,
+                self.adapter,
+                relay=self.relay,
+                caller=caller,
+                invalidate=self.adapter.invalidate,
+            )
             self.invalidator = ContextInvalidator(self.bus, self.adapter)
         self.hints = HintEngine(
             database,

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from shop_support import SHOP_KEY, ashop_rows
 
 from demo_shop.launcher import DemoShopProcess
+from kefu.contracts import CustomerContext
 from kefu.integration import tables
 from kefu.integration.actions import ACTION_STREAM, ActionProxy
+from kefu.integration.context import ContextAssembler
 from kefu.integration.errors import ActionError
 from kefu.integration.permissions import AGENT_SCOPES, Principal, Role
 from kefu.integration.resilience import GuardedCaller
@@ -265,3 +267,31 @@ async def test_with_the_shop_down_the_breaker_fails_fast_and_recovers(
         own_shop, "SELECT count(*) FROM order_flags WHERE reason = ?", keys[0]
     )
     assert flagged == [(1,)]
+
+
+async def test_a_successful_action_drops_the_cached_context_it_changed(
+    kefu_db: Database, demo_shop: DemoShopProcess
+) -> None:
+    adapter = RestAdapter(mapping=MAPPING, base_url=demo_shop.url, api_key=SHOP_KEY, timeout=2.0)
+    assembler = ContextAssembler([adapter], deadline=5.0, ttl=600.0)
+    proxy = ActionProxy(
+        kefu_db, assembler, caller=GuardedCaller("demo-shop"), invalidate=assembler.invalidate
+    )
+
+    def flagged(context: CustomerContext) -> bool:
+        orders = context.sections["orders"]
+        return next(bool(o["flagged"]) for o in orders if o["id"] == "SO-100238")
+
+    before = await assembler.customer_context("C1002")
+    assert not flagged(before)
+    assert (await assembler.customer_context("C1002")) is before  # served from the cache
+    outcome = await proxy.submit(
+        AGENT,
+        kind="flag_order",
+        customer_id="C1002",
+        params={"order_id": "SO-100238", "reason": "address looks wrong"},
+        idempotency_key=f"flag-{uuid.uuid4().hex}",
+    )
+    assert outcome.ok, outcome.detail
+    # No webhook has arrived (none is wired here): the next look asks the shop again.
+    assert flagged(await assembler.customer_context("C1002"))

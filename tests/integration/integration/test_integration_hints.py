@@ -81,7 +81,7 @@ async def test_a_chat_opened_minutes_after_an_order_gets_a_pending_order_hint(
     await EventInbox(kefu_db).offer("demo-shop", order_created(cid, NOW - timedelta(minutes=4)))
     hints = await engine.on_chat_opened("conv-1", cid, agent_id="agent-1", now=NOW)
     assert [h.kind for h in hints] == [NEW_ORDER_PENDING]
-    assert "SO-1" in hints[0].text and "4 min" in hints[0].text
+    assert hints[0].text == "New order SO-1 pending: placed 4 min before the chat opened"
     # Opening again (a reconnect) produces no second hint.
     assert await engine.on_chat_opened("conv-1", cid, now=NOW + timedelta(seconds=5)) == []
     stored = await queued_hints(kefu_db)
@@ -119,9 +119,10 @@ async def test_an_order_arriving_after_the_chat_opened_gives_the_hint_once(
     engine = HintEngine(kefu_db)
     cid = customer()
     await engine.on_chat_opened("conv-2", cid, now=NOW)
-    event = order_created(cid, NOW + timedelta(minutes=1))
+    event = order_created(cid, NOW + timedelta(minutes=3))
     hints = await engine.on_event(event)
     assert [h.kind for h in hints] == [NEW_ORDER_PENDING]
+    assert hints[0].text == "New order SO-1 pending: placed 3 min after the chat opened"
     assert await engine.on_event(event) == []  # redelivery
     assert len(await queued_hints(kefu_db)) == 1
 

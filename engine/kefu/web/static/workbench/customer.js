@@ -310,6 +310,8 @@ export class CustomerPanel {
         body: { kind, customer_id: this.context.customer_id, params: params(answer), idempotency_key: key, conversation_id: this.conversationId },
       });
       this.result({ key, kind, ok: outcome.ok, detail: outcome.detail });
+      // A done action changed the customer (flag, refund status...): show the new state.
+      if (outcome.ok && this.context) await this.fetchContext(this.context.customer_id, { quiet: true });
     } catch (exc) {
       // A 404 without an error code is the route itself missing, not a refused action.
       const detail = exc.unavailable && !exc.body?.error ? t("actionsUnavailable") : exc.body?.detail || exc.message;

@@ -86,3 +86,35 @@ async def test_queue_close_and_transfer(web_server: ServerProcess, new_page: Any
     for client in (first, second, bob):
         await client.close()
     assert page.kefu_problems == []
+
+
+async def test_a_reloaded_workbench_shows_the_whole_conversation(
+    web_server: ServerProcess, new_page: Any
+) -> None:
+    page: Page = await new_page()
+    await sign_in(page, web_server.http_url + "/workbench")
+    await expect(page.locator("#conn")).to_have_text("Online")
+    client, _ = await visitor(web_server.ws_url)
+    await client.send({"type": "message", "client_msg_id": new_id(), "text": "My kettle leaks"})
+    await client.expect("event", lambda f: f["name"] == "assigned")
+    history = page.get_by_role("log")
+    await expect(history.locator(".msg-visitor .text")).to_have_text(["My kettle leaks"])
+    reply = page.get_by_role("textbox", name="Reply")
+    await reply.fill("Sorry to hear that. Which model?")
+    await reply.press("Enter")
+    await client.expect("message", lambda f: f["sender"] == "agent")
+
+    # Everything was read before the reload, so the socket replays nothing: the page reads
+    # the stored history when the conversation is opened again.
+    await page.reload()
+    await expect(page.locator("#conn")).to_have_text("Online")
+    await page.locator("#mine button.conv").click()
+    await expect(history.locator(".msg .text")).to_have_text(
+        ["My kettle leaks", "Sorry to hear that. Which model?"]
+    )
+    await client.send({"type": "message", "client_msg_id": new_id(), "text": "The KT-3"})
+    await expect(history.locator(".msg .text")).to_have_text(
+        ["My kettle leaks", "Sorry to hear that. Which model?", "The KT-3"]
+    )
+    assert page.kefu_problems == []
+    await client.close()

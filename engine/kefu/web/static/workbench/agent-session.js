@@ -2,7 +2,7 @@
 // last seq seen per conversation, replays, acks, events. Holds the conversations' state and
 // tells the page when something changed.
 
-import { clearSession, currentSession, renewSession } from "../shared/api.js";
+import { api, clearSession, currentSession, renewSession } from "../shared/api.js";
 import { newId } from "../shared/dom.js";
 import { ReconnectingSocket, socketUrl } from "../shared/socket.js";
 
@@ -203,6 +203,35 @@ export class AgentSession {
   select(cid) {
     this.active = cid;
     this.read(cid);
+    this.history(cid);
+  }
+
+  /**
+   * Reads a conversation's stored messages once (GET /api/conversations/{id}/messages): after
+   * a page reload the socket replays only what came after the agent's read mark, so the
+   * earlier part of the conversation comes from the store.
+   */
+  async history(cid) {
+    const c = this.get(cid);
+    if (c.historyLoaded) return;
+    c.historyLoaded = true;
+    const PAGE = 200;
+    let since = 0;
+    try {
+      for (let page = 0; page < 10; page += 1) {
+        const rows = await api(`/api/conversations/${encodeURIComponent(cid)}/messages?since=${since}&limit=${PAGE}`);
+        for (const m of rows) {
+          if (!c.messages.has(m.seq)) c.messages.set(m.seq, { ...m, type: "message", conversation_id: cid });
+          this.advance(c, m.seq);
+          since = Math.max(since, m.seq);
+        }
+        if (rows.length < PAGE) break;
+      }
+    } catch {
+      c.historyLoaded = false; // try again next time the conversation is opened
+      return;
+    }
+    this.onChange("messages", cid);
   }
 
   stop() {

@@ -41,8 +41,10 @@ class FaissRetriever:
     """Finds chunks whose sentence embeddings are closest (cosine) to the query's.
 
     Options: ``index_type`` ("auto", "flat" or "hnsw"; auto picks HNSW from
-    ``hnsw_threshold`` chunks up), ``hnsw_m``, ``ef_construction``, ``ef_search``,
-    ``brute_force_limit``, ``max_filtered_ef`` and ``threads`` (see :class:`IndexParams`).
+    ``hnsw_threshold`` chunks up), ``hnsw_m``, ``ef_construction``, ``ef_search`` (0, the
+    default, widens the search with the collection's size by ``ef_search_by_size``),
+    ``ef_search_by_size``, ``brute_force_limit``, ``max_filtered_ef`` and ``threads`` (see
+    :class:`IndexParams`).
     """
 
     uses_embeddings = True

@@ -1,5 +1,9 @@
 """A FAISS inner-product index over L2-normalised vectors: exact when small, HNSW when large.
 
+HNSW's search breadth (efSearch) follows the collection's size unless it is set: a graph over
+a million vectors needs a wider walk than one over 100k for the same recall (see
+:data:`AUTO_EF_SEARCH` and docs/benchmarks.md).
+
 Filtered search never loses hits: small allowed sets are scored exactly by brute force, larger
 ones go through the index with an id selector, and any query that still comes back short of
 ``min(k, allowed)`` hits is redone by brute force.
@@ -31,6 +35,20 @@ INDEX_FILE = "vectors.faiss"
 _faiss: Any = faiss
 
 
+#: efSearch for ``IndexParams(ef_search=0)`` as (from this many vectors up, efSearch) rows; the
+#: last row not above the collection's size applies. Recall@10 against exact search measured on
+#: BANKING77-derived chunks (all-MiniLM-L6-v2, M=32, efConstruction=80; benchmarks/retrieval.py
+#: --sweep, docs/benchmarks.md) at efSearch 64 / 128 / 256:
+#: 100k 0.983 / 0.992 / 0.998, 200k 0.950 / 0.982 / 0.991, 500k 0.935 / 0.949 / 0.973,
+#: 1M 0.911 / 0.943 / 0.963. Each row switches before its efSearch falls to 0.95; beyond 1M is
+#: unmeasured (set ``ef_search`` there).
+AUTO_EF_SEARCH: tuple[tuple[int, int], ...] = (
+    (0, 64),
+    (150_000, 128),
+    (300_000, 256),
+)
+
+
 class IndexKind(enum.StrEnum):
     """Which FAISS structure holds the vectors."""
 
@@ -46,7 +64,10 @@ class IndexParams:
     hnsw_threshold: int = 20_000
     hnsw_m: int = 32
     ef_construction: int = 80
-    ef_search: int = 64
+    #: HNSW search breadth; 0 picks it by collection size from ``ef_search_by_size``.
+    ef_search: int = 0
+    #: (from this many vectors up, efSearch) rows, sizes ascending from 0, for ``ef_search=0``.
+    ef_search_by_size: tuple[tuple[int, int], ...] = AUTO_EF_SEARCH
     #: Filtered searches over at most this many allowed vectors are scored exactly; above it
     #: the widened HNSW walk with an id selector measured faster (50k vectors, 10% allowed).
     brute_force_limit: int = 4_096
@@ -58,18 +79,44 @@ class IndexParams:
     threads: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("hnsw_threshold", "hnsw_m", "ef_construction", "ef_search", "max_filtered_ef"):
+        for name in ("hnsw_threshold", "hnsw_m", "ef_construction", "max_filtered_ef"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        for name in ("brute_force_limit", "threads"):
+        for name in ("ef_search", "brute_force_limit", "threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        # Settings files give lists; keep a hashable tuple of pairs.
+        object.__setattr__(self, "ef_search_by_size", _size_table(self.ef_search_by_size))
 
     def kind_for(self, size: int) -> IndexKind:
         """The index structure for a collection of ``size`` vectors."""
         return IndexKind.HNSW if size >= self.hnsw_threshold else IndexKind.FLAT
+
+    def ef_for(self, size: int) -> int:
+        """The HNSW efSearch for a collection of ``size`` vectors: ``ef_search`` or the auto one."""
+        if self.ef_search:
+            return self.ef_search
+        return next(ef for start, ef in reversed(self.ef_search_by_size) if size >= start)
+
+
+def _size_table(rows: Any) -> tuple[tuple[int, int], ...]:
+    """``rows`` as (size, efSearch) pairs, checked: sizes ascending from 0, efSearch positive."""
+    problem = f"ef_search_by_size must be (size, ef_search) pairs from size 0 up, got {rows!r}"
+    if isinstance(rows, str | bytes) or not isinstance(rows, list | tuple) or not rows:
+        raise ValueError(problem)
+    table: list[tuple[int, int]] = []
+    for row in rows:
+        if isinstance(row, str | bytes) or not isinstance(row, list | tuple) or len(row) != 2:
+            raise ValueError(problem)
+        start, ef = row
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, ef)) or ef < 1:
+            raise ValueError(problem)
+        if (not table and start != 0) or (table and start <= table[-1][0]):
+            raise ValueError(problem)
+        table.append((start, ef))
+    return tuple(table)
 
 
 @contextlib.contextmanager
@@ -139,6 +186,16 @@ class VectorIndex:
         return self._kind
 
     @property
+    def params(self) -> IndexParams:
+        """The build and search parameters."""
+        return self._params
+
+    @property
+    def ef_search(self) -> int:
+        """The efSearch an unfiltered HNSW search uses (chosen by size unless configured)."""
+        return self._params.ef_for(self.size)
+
+    @property
     def size(self) -> int:
         """How many vectors are indexed."""
         return int(self._index.ntotal)
@@ -165,7 +222,7 @@ class VectorIndex:
         want = min(k, available)
         with _omp_threads(self._params.threads or _ALL_THREADS):
             if allowed is None or available == self.size:
-                return self._index_search(queries, want, None, ef=self._params.ef_search)
+                return self._index_search(queries, want, None, ef=self.ef_search)
             if available <= self._params.brute_force_limit:
                 return self._brute_force(queries, want, allowed)
             return self._selector_search(queries, want, allowed)
@@ -196,7 +253,7 @@ class VectorIndex:
         # An HNSW walk skips the excluded nodes' results, so widen it by the filter's selectivity.
         ef = min(
             self._params.max_filtered_ef,
-            self._params.ef_search * math.ceil(self.size / len(allowed)),
+            self.ef_search * math.ceil(self.size / len(allowed)),
         )
         results = self._index_search(queries, k, selector, ef=ef)
         short = [row for row, (_, found) in enumerate(results) if len(found) < k]

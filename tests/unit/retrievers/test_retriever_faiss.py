@@ -46,7 +46,9 @@ def test_bad_options_are_refused() -> None:
     with pytest.raises(TypeError, match="colour"):
         FaissRetriever(context(), colour="blue")
     with pytest.raises(ValueError, match="ef_search"):
-        FaissRetriever(context(), ef_search=0)
+        FaissRetriever(context(), ef_search=-1)
+    with pytest.raises(ValueError, match="ef_search_by_size"):
+        FaissRetriever(context(), ef_search_by_size=[[0, 64], [0, 128]])
 
 
 def test_no_embedder_configured_is_a_clear_error() -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kefu_plugins.retrievers import IndexKind, IndexParams, VectorIndex
+from kefu_plugins.retrievers.vector_index import AUTO_EF_SEARCH
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -51,6 +52,70 @@ def test_small_collections_get_an_exact_index_and_large_ones_hnsw() -> None:
 def test_bad_params_are_refused(options: dict[str, object]) -> None:
     with pytest.raises(ValueError, match=next(iter(options))):
         IndexParams(**options)  # type: ignore[arg-type]
+
+
+def test_ef_search_follows_the_collection_size_unless_set() -> None:
+    table = ((0, 16), (1_000, 48))
+    params = IndexParams(ef_search_by_size=table)
+    assert [params.ef_for(n) for n in (0, 999, 1_000, 10**7)] == [16, 16, 48, 48]
+    assert IndexParams(ef_search=300, ef_search_by_size=table).ef_for(10**7) == 300
+    # Settings files give lists of lists.
+    listed = IndexParams(ef_search_by_size=[[0, 8], [100, 32]])  # type: ignore[arg-type]
+    assert listed.ef_search_by_size == ((0, 8), (100, 32))
+
+
+def test_the_default_search_widens_for_larger_collections() -> None:
+    params = IndexParams()
+    assert params.ef_search == 0 and params.ef_search_by_size == AUTO_EF_SEARCH
+    sizes = [0, 10_000, 100_000, 1_000_000, 10_000_000]
+    efs = [params.ef_for(n) for n in sizes]
+    assert efs == sorted(efs) and efs[0] < efs[3]
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        (),
+        ((1, 64),),
+        ((0, 64), (0, 128)),
+        ((0, 64), (500, 32), (100, 64)),
+        ((0, 0),),
+        ((0, True),),
+        ((0, 64, 1),),
+        "0,64",
+        ((0.0, 64),),
+        64,
+    ],
+)
+def test_bad_size_tables_are_refused(table: object) -> None:
+    with pytest.raises(ValueError, match="ef_search_by_size"):
+        IndexParams(ef_search_by_size=table)  # type: ignore[arg-type]
+
+
+def test_hnsw_search_uses_the_size_chosen_ef() -> None:
+    rng = np.random.default_rng(11)
+    # Structureless vectors and a sparse graph, so a narrow walk visibly misses neighbours.
+    vectors = unit(rng.standard_normal((3_000, 32)))
+    queries = unit(rng.standard_normal((60, 32)))
+    index = VectorIndex.build(vectors, IndexParams(hnsw_m=8, ef_construction=32), IndexKind.HNSW)
+    narrow = index.with_params(IndexParams(ef_search_by_size=((0, 10), (5_000, 512))))
+    wide = index.with_params(IndexParams(ef_search_by_size=((0, 10), (2_000, 512))))
+    assert (narrow.ef_search, wide.ef_search) == (10, 512)
+    everything = np.arange(len(vectors), dtype=np.int64)
+
+    def recall(searched: VectorIndex) -> float:
+        found = searched.search(queries, 10)
+        return float(
+            np.mean(
+                [
+                    len(set(positions) & set(exact_top(vectors, query, 10, everything))) / 10
+                    for query, (_, positions) in zip(queries, found, strict=True)
+                ]
+            )
+        )
+
+    assert recall(wide) >= 0.95
+    assert recall(narrow) < recall(wide)
 
 
 def test_flat_search_is_exact(clustered: tuple[np.ndarray, np.ndarray]) -> None:

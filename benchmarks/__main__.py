@@ -108,8 +108,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     Benchmark(
         "retrieval",
-        "retrieval latency and ANN recall at 10k/100k chunks",
-        (),
+        "retrieval latency and ANN recall at 10k/100k/1M chunks",
+        ("--million", "--cache-index"),
         ("--sizes", "10000", "--queries", "64", "--sample", "500"),
     ),
     Benchmark(

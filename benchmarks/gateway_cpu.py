@@ -69,6 +69,9 @@ IDLE_SAMPLE = 1.0
 #: Visitors that say hello and hand off at the same time while a Kefu workload is set up.
 SETUP_BATCH = 20
 
+#: Seconds a visitor's first message may take to reach the agent while setting up.
+SETUP_TIMEOUT = 60.0
+
 #: Sends message number ``i`` and returns once it has been fully handled.
 SendOne = Callable[[int], Awaitable[None]]
 
@@ -208,8 +211,14 @@ async def _start_visitor(
         await asyncio.gather(acked, pushed)
 
     # The first message hands the conversation to the agent; later ones are pushed.
-    await send(-1)
-    await asyncio.wait_for(assigned, 60)
+    try:
+        await asyncio.wait_for(send(-1), SETUP_TIMEOUT)
+        await asyncio.wait_for(assigned, SETUP_TIMEOUT)
+    except TimeoutError:
+        raise RuntimeError(
+            f"visitor {worker}: the first message was not acked, assigned and pushed to the "
+            f"agent within {SETUP_TIMEOUT:.0f} s"
+        ) from None
     return send, ws, inbox
 
 

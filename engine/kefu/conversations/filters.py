@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kefu.contracts import FilterAction, Match, MessageFilter, Verdict
+from kefu.conversations import eager
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ class Screening:
 class FilterChain:
     """The enabled filters; :meth:`screen` runs them all at once on a text.
 
-    A filter that raises or overruns ``timeout`` does not let the message through unchecked:
+    A filter that raises or overruns ``timeout`` (counted from its first wait: a filter that
+    never waits cannot be interrupted anyway) does not let the message through unchecked:
     its verdict becomes FLAG with the failure recorded, so the message is delivered but marked
     for review. (Failing closed with BLOCK would let one broken plugin silence every chat.)
     """
@@ -67,9 +69,13 @@ class FilterChain:
     async def _inspect(self, message_filter: MessageFilter, text: str) -> Verdict:
         name = getattr(message_filter, "name", type(message_filter).__name__)
         try:
-            # asyncio.timeout, unlike wait_for, runs the filter without a task of its own.
+            # A filter that finishes without waiting (a short text) needs no timer: only one
+            # that waits runs on, from where it stopped, under the timeout.
+            started = eager.start(message_filter.inspect(text))
+            if isinstance(started, eager.Done):
+                return started.value
             async with asyncio.timeout(self._timeout):
-                return await message_filter.inspect(text)
+                return await started.finish()
         except TimeoutError:
             log.warning("filter %s timed out after %.1fs", name, self._timeout)
             failure = "timeout"

@@ -10,17 +10,44 @@ commit and the publish).
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
+import secrets
+from datetime import datetime
 from typing import Any, Protocol
 
 from kefu.bus.base import EventBus
 from kefu.bus.events import Event
-from kefu.store.records import StoredMessage
+from kefu.store.records import StoredMessage, utcnow
 
 log = logging.getLogger(__name__)
 
 CONVERSATION_STREAM = "conversations"
 EVENT_SOURCE = "kefu://conversations"
+
+
+class EventIds:
+    """Unique event ids (32 hex digits, like a UUID's) without a system call for each.
+
+    A random 64-bit prefix per process and a counter: unique within the process, and across
+    processes and restarts as long as two prefixes never collide. A forked child draws its own.
+    """
+
+    def __init__(self) -> None:
+        self._renew()
+        os.register_at_fork(after_in_child=self._renew)
+
+    def _renew(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count()
+
+    def __call__(self) -> str:
+        """The next id."""
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_new_event_id = EventIds()
 
 
 class ConversationEvents(Protocol):
@@ -53,7 +80,7 @@ class BusPublisher:
         self._stream = stream
 
     async def message(self, message: StoredMessage) -> None:
-        """Publish ``conversation.message`` (text as the other side sees it)."""
+        """Publish ``conversation.message`` (text as the other side sees it), timed as stored."""
         await self._publish(
             "conversation.message",
             message.conversation_id,
@@ -69,6 +96,7 @@ class BusPublisher:
                 "agent_id": message.agent_id,
                 "status": message.status.value if message.status else None,
             },
+            message.created_at,
         )
 
     async def lifecycle(self, kind: str, conversation_id: str, data: dict[str, Any]) -> None:
@@ -77,12 +105,20 @@ class BusPublisher:
             f"conversation.{kind}", conversation_id, {"conversation_id": conversation_id, **data}
         )
 
-    async def _publish(self, event_type: str, conversation_id: str, data: dict[str, Any]) -> None:
+    async def _publish(
+        self,
+        event_type: str,
+        conversation_id: str,
+        data: dict[str, Any],
+        time: datetime | None = None,
+    ) -> None:
         event = Event(
             type=event_type,
             source=EVENT_SOURCE,
             subject=f"conversation/{conversation_id}",
             data=data,
+            id=_new_event_id(),
+            time=time or utcnow(),
         )
         try:
             await self._bus.publish(self._stream, event)

@@ -290,7 +290,8 @@ def decode_for_agent(raw: bytes | str) -> AgentServerFrame:
 
 
 def _decode(decoder: msgspec.json.Decoder[Any], raw: bytes | str, max_bytes: int) -> Any:
-    size = len(raw.encode() if isinstance(raw, str) else raw)
+    # A character is at most 4 bytes of UTF-8: only a text that might be over is encoded.
+    size = len(raw.encode()) if isinstance(raw, str) and len(raw) * 4 > max_bytes else len(raw)
     if size > max_bytes:
         raise FrameError("frame_too_large", f"frame has {size} bytes; the limit is {max_bytes}")
     try:

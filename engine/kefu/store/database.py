@@ -71,7 +71,13 @@ class Database:
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self._writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
+            # No rollback when the connection goes back to the pool: every writer ends its
+            # transaction itself (engine.begin() or the message writer's COMMIT/ROLLBACK), and
+            # the driver runs in autocommit, so that rollback would be one more round trip to
+            # the driver's thread per group commit for nothing.
+            self._writer = create_async_engine(
+                url, echo=echo, pool_size=1, max_overflow=0, pool_reset_on_return=None
+            )
             self._reader = create_async_engine(url, echo=echo, pool_size=4, max_overflow=4)
             _install_sqlite_hooks(self._writer, writer=True)
             # Readers keep the driver's default: plain SELECTs open no transaction at all.

@@ -76,8 +76,9 @@ class MessageWriter:
             raise WriterClosedError("the message writer is not running")
         future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Pending(message, future))
-        # shield: a caller that gives up must not cancel a write other callers share.
-        return await asyncio.shield(future)
+        # A caller that gives up cancels only its own future: the writer task does the write
+        # regardless and skips settling a future that is already done.
+        return await future
 
     async def close(self) -> None:
         """Stop accepting appends, commit everything already queued, then stop the task."""

@@ -88,8 +88,9 @@ class Normalised:
 def normalise(text: str) -> Normalised:
     """Normalise ``text`` for matching (see the module docstring), with the offset map."""
     folded = text.translate(_TABLE)
+    irregular = _TABLE.irregular  # filled by the translate above for characters seen first
     # The common case: every character folds to exactly one, in place.
-    if _TABLE.irregular.isdisjoint(text) and not _SPACING.search(folded):
+    if (not irregular or irregular.isdisjoint(text)) and not _SPACING.search(folded):
         return Normalised(folded, range(len(text)), range(1, len(text) + 1))
     return _normalise_generally(text)
 

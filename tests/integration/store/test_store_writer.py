@@ -126,3 +126,25 @@ async def test_the_writer_refuses_outsiders_and_closed_conversations_per_message
     assert isinstance(results[1], SenderNotAllowedError)
     assert isinstance(results[2], ConversationClosedError)
     assert isinstance(results[3], StoredMessage) and results[3].seq == 1
+
+
+async def test_a_caller_giving_up_does_not_stop_the_batch_it_joined(db: Database) -> None:
+    cid, visitor_id = await _conversation(db)
+    writer = MessageWriter(db)
+    writer.start()
+    given_up = asyncio.create_task(
+        writer.append(NewMessage(cid, "gone", SenderKind.VISITOR, visitor_id, "first"))
+    )
+    await asyncio.sleep(0)  # its message is queued
+    staying = asyncio.create_task(
+        writer.append(NewMessage(cid, "kept", SenderKind.VISITOR, visitor_id, "second"))
+    )
+    given_up.cancel()
+    kept = await staying
+    await writer.close()
+    assert given_up.cancelled()
+    async with db.read() as conn:
+        stored = await Messages(conn).since(cid)
+    # The write went ahead without its caller: a resend gets it back, in order.
+    assert [(m.client_msg_id, m.seq) for m in stored] == [("gone", 1), ("kept", 2)]
+    assert kept.seq == 2 and not kept.duplicate

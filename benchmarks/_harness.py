@@ -114,14 +114,20 @@ def run_server(
     env: Mapping[str, str] | None = None,
     factory: bool = True,
     ready_timeout: float = 60.0,
+    ws_deflate: bool = False,
 ) -> Iterator[Server]:
-    """Start ``uvicorn app`` on a free loopback port, wait until it accepts, stop it after."""
+    """Start ``uvicorn app`` on a free loopback port, wait until it accepts, stop it after.
+
+    WebSocket compression is declined unless ``ws_deflate``, as ``kefu serve`` does by default
+    (the same for every server of a benchmark, so their figures compare).
+    """
     port = free_port()
     cmd = [
         sys.executable, "-m", "uvicorn", app,
         "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "warning", "--no-access-log", "--workers", "1",
     ]  # fmt: skip
+    cmd += ["--ws-per-message-deflate", "true" if ws_deflate else "false"]
     if factory:
         cmd.append("--factory")
     if app_dir is not None:

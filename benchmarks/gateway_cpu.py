@@ -379,24 +379,31 @@ async def main(args: argparse.Namespace) -> int:
         "concurrency": args.concurrency,
         "timeout": args.timeout,
         "chat_only": args.chat_only,
+        "ws_deflate": args.ws_deflate,
     }
     settings = {"bus_url": args.bus_url, "database_url": args.database_url or "sqlite (default)"}
     app = "_chat_only:app_from_env" if args.chat_only else "kefu.app:app_from_env"
     rows: list[dict[str, Any]] = []
     with contextlib.ExitStack() as servers:
-        echo = servers.enter_context(run_server("echo", "gateway_cpu:echo_app", app_dir=here))
+        echo = servers.enter_context(
+            run_server("echo", "gateway_cpu:echo_app", app_dir=here, ws_deflate=args.ws_deflate)
+        )
         clock = cpu_clock_source(echo.process.pid)
         kefu: Server | None = None
         if not args.echo_only:
             data_dir = servers.enter_context(tempfile.TemporaryDirectory(prefix="kefu-bench-"))
             kefu = servers.enter_context(
                 run_server(
-                    _kefu_label(args), app, app_dir=here, env=_kefu_env(Path(data_dir), args)
+                    _kefu_label(args),
+                    app,
+                    app_dir=here,
+                    env=_kefu_env(Path(data_dir), args),
+                    ws_deflate=args.ws_deflate,
                 )
             )
         for concurrency in args.concurrency:
             phase = {**options, "concurrency": concurrency}
-            del phase["chat_only"]
+            del phase["chat_only"], phase["ws_deflate"]
             base = await measure(echo, echo_workers, **phase)
             results = [base]
             if kefu is not None:
@@ -471,6 +478,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile", type=Path, help="directory for py-spy collapsed stacks of the Kefu server"
+    )
+    parser.add_argument(
+        "--ws-deflate",
+        action="store_true",
+        help="both servers accept permessage-deflate (kefu serve --ws-deflate; off by default)",
     )
     parser.add_argument(
         "--bus-url", default="memory://", help="KEFU_BUS_URL, e.g. redis://127.0.0.1:6379/11"

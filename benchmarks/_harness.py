@@ -119,7 +119,9 @@ def run_server(
     """Start ``uvicorn app`` on a free loopback port, wait until it accepts, stop it after.
 
     WebSocket compression is declined unless ``ws_deflate``, as ``kefu serve`` does by default
-    (the same for every server of a benchmark, so their figures compare).
+    (the same for every server of a benchmark, so their figures compare). uvicorn's keepalive
+    ping timer per socket is off (``--ws-ping-interval 0``), as in ``kefu serve``: Kefu's
+    clients ping and one idle sweeper per process closes silent sockets.
     """
     port = free_port()
     cmd = [
@@ -128,6 +130,7 @@ def run_server(
         "--log-level", "warning", "--no-access-log", "--workers", "1",
     ]  # fmt: skip
     cmd += ["--ws-per-message-deflate", "true" if ws_deflate else "false"]
+    cmd += ["--ws-ping-interval", "0"]  # 0 disables uvicorn's per-socket keepalive timer
     if factory:
         cmd.append("--factory")
     if app_dir is not None:

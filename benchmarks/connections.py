@@ -3,8 +3,12 @@
 One Kefu server (``uvicorn kefu.app:app_from_env --factory``, SQLite in a temporary data
 directory, memory bus) runs in its own process. Client processes open visitor sockets to it,
 each socket says ``hello`` and waits for ``welcome`` (a visitor and a conversation now exist
-in the store, and the socket is attached to its conversation's route), then stays idle,
-answering the server's WebSocket pings. At each step (1k, 10k, 50k, 100k sockets by default)
+in the store, and the socket is attached to its conversation's route), then stays idle but
+for a ``{"type":"ping"}`` frame every ~25 s, like Kefu's own clients (the server runs like
+``kefu serve``: no uvicorn keepalive timer per socket, and its idle sweeper closes sockets
+silent for ``ws_idle_timeout``, 75 s by default). Each client process pings its sockets from
+one task that walks them, a slice per second, so the pings are staggered and no socket has a
+timer of its own. At each step (1k, 10k, 50k, 100k sockets by default)
 the server's resident memory is read with psutil once the step is reached and has settled:
 
 * ``rss_delta_per_connection_kib``: (RSS now - RSS before the first socket) / sockets open;
@@ -26,6 +30,11 @@ default; ``--server-deflate`` runs it like ``kefu serve --ws-deflate`` (zlib sta
     .venv/bin/python benchmarks/connections.py --steps 1000,10000,50000,100000
     .venv/bin/python benchmarks/connections.py --steps 1000,5000 --deflate
     .venv/bin/python benchmarks/connections.py --steps 1000,5000 --deflate --server-deflate
+
+``--hold SECONDS`` keeps the sockets of the last step open that much longer and then counts
+how many the server closed meanwhile (none should be: the pings keep them active)::
+
+    .venv/bin/python benchmarks/connections.py --steps 1000,5000 --hold 90
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import resource
 import subprocess
@@ -71,6 +81,11 @@ FD_RESERVE = 400
 #: Seconds the server is left alone after a step before its memory is read.
 SETTLE_SECONDS = 3.0
 HELLO = json.dumps({"type": "hello", "v": 1}).encode()
+PING = json.dumps({"type": "ping"}).encode()
+#: Seconds between two ping frames of one socket (Kefu's clients: shared/socket.js).
+PING_EVERY = 25.0
+#: Seconds between two rounds of the client process's one pinging task.
+PING_TICK = 1.0
 
 
 # ------------------------------------------------------------------------------ fd limits
@@ -99,15 +114,17 @@ def hard_nofile() -> int:
 
 
 class IdleVisitor(asyncio.Protocol):
-    """One visitor socket: handshake, ``hello``, wait for ``welcome``, then answer pings."""
+    """One visitor socket: handshake, ``hello``, wait for ``welcome``, then idle but for pings."""
 
-    __slots__ = ("done", "proto", "transport")
+    __slots__ = ("done", "lost", "proto", "transport")
 
     def __init__(self, url: str, done: asyncio.Future[bool], deflate: bool = False) -> None:
         extensions = [ClientPerMessageDeflateFactory()] if deflate else None
         self.proto = ClientProtocol(parse_uri(url), max_size=2**16, extensions=extensions)
         self.done = done
         self.transport: asyncio.Transport | None = None
+        #: Whether the connection ended after the welcome (the server closed it).
+        self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Send the opening handshake."""
@@ -131,7 +148,15 @@ class IdleVisitor(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The server closed the socket (or the connection failed)."""
+        if self.done.done() and self.done.result():
+            self.lost = True
         self._finish(False)
+
+    def ping(self) -> None:
+        """Send one ``ping`` frame, as Kefu's clients do to stay within the idle timeout."""
+        if self.proto.state is State.OPEN and not self.lost:
+            self.proto.send_text(PING)
+            self._flush()
 
     def _finish(self, ok: bool) -> None:
         if not self.done.done():
@@ -145,55 +170,82 @@ class IdleVisitor(asyncio.Protocol):
 
 async def _open_one(
     url: str, host: str, port: int, source: str, limit: float, deflate: bool = False
-) -> Any:
+) -> IdleVisitor | None:
     loop = asyncio.get_running_loop()
     done: asyncio.Future[bool] = loop.create_future()
     try:
-        transport, _ = await asyncio.wait_for(
+        transport, visitor = await asyncio.wait_for(
             loop.create_connection(
                 lambda: IdleVisitor(url, done, deflate), host, port, local_addr=(source, 0)
             ),
             limit,
         )
         if await asyncio.wait_for(done, limit):
-            return transport
+            return visitor
         transport.close()
     except (OSError, TimeoutError):
         pass
     return None
 
 
+async def ping_forever(
+    visitors: list[IdleVisitor], every: float = PING_EVERY, tick: float = PING_TICK
+) -> None:
+    """Ping each socket about every ``every`` seconds from this one task, a slice per ``tick``.
+
+    The sockets are walked in order, ``len(visitors) * tick / every`` of them per round, so the
+    pings are spread evenly over time and no socket holds a timer or task of its own.
+    """
+    cursor = 0
+    while True:
+        await asyncio.sleep(tick)
+        count = len(visitors)
+        if not count:
+            continue
+        for _ in range(min(count, math.ceil(count * tick / every))):
+            cursor %= count
+            visitors[cursor].ping()
+            cursor += 1
+
+
 async def client_main(
     url: str, source: str, in_flight: int, limit: float, deflate: bool = False
 ) -> None:
-    """Client process: read ``open N`` / ``quit`` lines on stdin, answer ``ok OPEN FAILED``."""
+    """Client process: read ``open N`` / ``quit`` lines, answer ``ok OPEN FAILED DROPPED``.
+
+    OPEN counts the sockets still open, DROPPED those the server closed after its welcome.
+    """
     raise_nofile(hard_nofile())
     host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    transports: list[Any] = []
+    visitors: list[IdleVisitor] = []
     failed = 0
     gate = asyncio.Semaphore(in_flight)
+    pinger = asyncio.create_task(ping_forever(visitors))
 
     async def one() -> None:
         nonlocal failed
         async with gate:
-            transport = await _open_one(url, host, int(port), source, limit, deflate)
-        if transport is None:
+            visitor = await _open_one(url, host, int(port), source, limit, deflate)
+        if visitor is None:
             failed += 1
         else:
-            transports.append(transport)
+            visitors.append(visitor)
 
     while line := (await reader.readline()).decode().split():
         if line[0] == "quit":
             break
         target = int(line[1])
-        missing = target - len(transports)
+        missing = target - len(visitors)
         await asyncio.gather(*(one() for _ in range(max(0, missing))))
-        print(f"ok {len(transports)} {failed}", flush=True)
-    for transport in transports:
-        transport.close()
+        dropped = sum(1 for visitor in visitors if visitor.lost)
+        print(f"ok {len(visitors) - dropped} {failed} {dropped}", flush=True)
+    pinger.cancel()
+    for visitor in visitors:
+        if visitor.transport is not None:
+            visitor.transport.close()
     await asyncio.sleep(0.5)
 
 
@@ -210,13 +262,13 @@ class ClientProcess:
         self.process.stdin.write(f"open {total}\n")
         self.process.stdin.flush()
 
-    def answer(self) -> tuple[int, int]:
-        """(open sockets, failed attempts so far), once it has done what was asked."""
+    def answer(self) -> tuple[int, int, int]:
+        """(open sockets, failed attempts, sockets the server closed), once it is done."""
         assert self.process.stdout is not None
         line = self.process.stdout.readline().split()
         if not line or line[0] != "ok":
             raise RuntimeError(f"client {self.source} stopped: {line}")
-        return int(line[1]), int(line[2])
+        return int(line[1]), int(line[2]), int(line[3])
 
     def stop(self) -> None:
         """Tell it to close its sockets and exit (kill it when it does not)."""
@@ -260,6 +312,7 @@ def kefu_server(
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
         "--no-access-log", "--backlog", "4096",
         "--ws-per-message-deflate", str(server_deflate).lower(),
+        "--ws-ping-interval", "0",  # as kefu serve: no keepalive timer per socket
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -314,8 +367,13 @@ def run_benchmark(
     step_timeout: float = 1800.0,
     deflate: bool = False,
     server_deflate: bool = False,
+    hold: float = 0.0,
 ) -> dict[str, Any]:
-    """Open sockets step by step, read the server's RSS at each step; returns the result."""
+    """Open sockets step by step, read the server's RSS at each step; returns the result.
+
+    With ``hold`` the sockets of the last step stay open that many seconds more, and the
+    result says how many of them the server closed meanwhile.
+    """
     hard = hard_nofile()
     server_limit = min(hard, max(steps) + FD_RESERVE * 2)
     capped_at = server_limit - FD_RESERVE
@@ -328,6 +386,7 @@ def run_benchmark(
             "process may not raise it (no CAP_SYS_RESOURCE); one socket needs one descriptor"
         )
     rows: list[dict[str, Any]] = []
+    hold_result: dict[str, Any] | None = None
     clients: list[ClientProcess] = []
     with kefu_server(server_limit, server_deflate=server_deflate) as (pid, port, log_path):
         time.sleep(SETTLE_SECONDS)
@@ -352,7 +411,7 @@ def run_benchmark(
                 for client, share in zip(clients, shares, strict=True):
                     client.request(share)
                 answers = [client.answer() for client in clients]
-                held = [a[0] for a in answers]
+                held = [a[0] + a[2] for a in answers]
                 wall = time.perf_counter() - started
                 if wall > step_timeout:
                     notes.append(f"step {step} took {wall:.0f}s, beyond {step_timeout:.0f}s")
@@ -382,6 +441,24 @@ def run_benchmark(
                 if failed and open_now < step:
                     notes.append(f"stopped at {open_now}: {failed} sockets failed to open")
                     break
+            if hold > 0 and rows:
+                time.sleep(hold)
+                for client, total in zip(clients, held, strict=True):
+                    client.request(total)  # opens nothing new: only reports
+                answers = [client.answer() for client in clients]
+                held_open = sum(a[0] for a in answers)
+                dropped = sum(a[2] for a in answers)
+                hold_result = {
+                    "seconds": hold,
+                    "open_after": held_open,
+                    "closed_by_server": dropped,
+                    "server_rss_mib": round(_rss(pid) / 2**20, 1),
+                    "server_cpu_percent": round(psutil.Process(pid).cpu_percent(0.5), 1),
+                    "load_average_1m": round(os.getloadavg()[0], 2),
+                }
+                print_table(f"after holding {hold:g}s", [hold_result], list(hold_result))
+                if dropped:
+                    notes.append(f"the server closed {dropped} pinging sockets during the hold")
         finally:
             for client in clients:
                 client.stop()
@@ -394,6 +471,8 @@ def run_benchmark(
             "per_client": PER_CLIENT,
             "client_offers_permessage_deflate": deflate,
             "server_accepts_permessage_deflate": server_deflate,
+            "client_ping_every_s": PING_EVERY,
+            "hold_s": hold,
         },
         "server_base_rss_mib": round(base_rss / 2**20, 1),
         "server_fd_limit": server_limit,
@@ -405,6 +484,7 @@ def run_benchmark(
         "server_log_tail": log_tail if any("failed" in n for n in notes) else "",
         "environment": environment(),
         "results": rows,
+        "hold": hold_result,
     }
 
 
@@ -478,6 +558,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="run the server like kefu serve's default, declining permessage-deflate (default)",
     )
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=0.0,
+        help="seconds to keep the last step's sockets open, then count those the server closed",
+    )
     parser.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--source", default="127.0.0.2", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -492,6 +578,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout=args.timeout,
         deflate=args.deflate,
         server_deflate=args.server_deflate,
+        hold=args.hold,
     )
     print_table(
         "Server memory per idle visitor socket",

@@ -183,6 +183,7 @@ def create_app(
             async with integration.lifespan():
                 yield
         finally:
+            await state.heartbeat.aclose()
             if watcher is not None:
                 watcher.cancel()
             if runtime is not None:

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,8 @@ from pydantic_settings import (
 )
 
 SECRET_FILE = "secret.key"
+#: Seconds between the ``ping`` frames Kefu's own clients send (shared/socket.js PING_EVERY_MS).
+CLIENT_PING_INTERVAL = 25.0
 
 
 def _config_file() -> Path | None:
@@ -47,6 +49,16 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535)
     secret_key: str = Field("", description="signing secret; generated into data_dir if empty")
     max_frame_bytes: int = Field(16_384, ge=256, description="largest WebSocket frame accepted")
+    ws_idle_timeout: float = Field(
+        75.0,
+        gt=0,
+        description="seconds a WebSocket may stay silent before it is closed (4408 idle_timeout)",
+    )
+    ws_client_ping_interval: float = Field(
+        CLIENT_PING_INTERVAL,
+        gt=0,
+        description="seconds between clients' ping frames; ws_idle_timeout must exceed twice it",
+    )
     max_message_chars: int = Field(4_000, ge=1, description="longest visitor/agent message")
     agent_capacity: int = Field(5, ge=1, description="default concurrent conversations per agent")
     filters: tuple[str, ...] = Field(("sensitive_words",), description="kefu.filter plugins")
@@ -88,6 +100,17 @@ class Settings(BaseSettings):
                 f"bus_url must look like memory:// or redis://host:port, got {value!r}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _idle_timeout_outlasts_pings(self) -> Settings:
+        """Refuse an idle timeout that a client pinging on schedule could still run into."""
+        if self.ws_idle_timeout <= 2 * self.ws_client_ping_interval:
+            raise ValueError(
+                f"ws_idle_timeout ({self.ws_idle_timeout:g} s) must be more than twice "
+                f"ws_client_ping_interval ({self.ws_client_ping_interval:g} s), so one late or "
+                "lost ping does not close a healthy socket"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -32,6 +32,22 @@ WORKER_LOG_LEVEL_ENV = "KEFU_LOG_LEVEL"
 #: embedding model and plugins takes far longer than uvicorn's default of 5 s on a busy host,
 #: and a worker that misses it is killed and restarted in a loop.
 WORKER_HEALTHCHECK_SECONDS = 120
+
+
+def websocket_options(settings: Settings, *, ws_deflate: bool) -> dict[str, Any]:
+    """uvicorn's WebSocket arguments for Kefu: frame size, compression, and no keepalive timer.
+
+    uvicorn's own keepalive pings every socket from a ``loop.call_later`` timer of its own;
+    Kefu turns it off (``ws_ping_interval=None``) because its clients send ``ping`` frames and
+    one idle sweeper per process closes sockets silent for ``ws_idle_timeout`` seconds
+    (``kefu.gateway.heartbeat``).
+    """
+    return {
+        "ws_max_size": settings.max_frame_bytes * 4,
+        "ws_per_message_deflate": ws_deflate,
+        "ws_ping_interval": None,
+        "ws_ping_timeout": None,
+    }
 
 
 def workers_refusal(settings: Settings, workers: int) -> str | None:
@@ -97,10 +113,9 @@ def _run_workers(settings: Settings, workers: int, log_level: str, *, ws_deflate
         port=settings.port,
         log_level=log_level.lower(),
         log_config=None,
-        ws_max_size=settings.max_frame_bytes * 4,
         lifespan="on",
-        ws_per_message_deflate=ws_deflate,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **websocket_options(settings, ws_deflate=ws_deflate),
     )
 
 
@@ -163,9 +178,8 @@ def _run(
             port=settings.port,
             log_level=(log_level or settings.log_level).lower(),
             log_config=None,  # keep the handlers configure_logging installed
-            ws_max_size=settings.max_frame_bytes * 4,
-            ws_per_message_deflate=ws_deflate,
             lifespan="on",
+            **websocket_options(settings, ws_deflate=ws_deflate),
         )
     finally:
         if shop is not None:

@@ -134,6 +134,9 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
     """Work as an agent: hello with a token, then receive conversations and answer them."""
     state = gateway_state(socket)
     await socket.accept()
+    # Watched for silence from now on; every received frame touches it (no timer per socket).
+    heartbeat = state.heartbeat
+    heartbeat.register(socket)
     try:
         authenticated = await _authenticate(socket, state)
         if authenticated is None:
@@ -190,6 +193,7 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
                 outbox.release()
                 async with watch_agent_socket(socket, identity):
                     while (raw := await receive_text(socket)) is not None:
+                        heartbeat.touch(socket)
                         if (problem := token_problem(socket, identity)) is not None:
                             await end_session(socket, problem)
                             break
@@ -201,3 +205,5 @@ async def agent_socket(socket: WebSocket[Any, Any, Any]) -> None:
             await outbox.aclose()
     except WebSocketDisconnect:
         pass
+    finally:
+        heartbeat.unregister(socket)

@@ -84,7 +84,8 @@ def payload(event: Mapping[str, Any]) -> str | bytes | None:
     """The payload of a received ASGI event (text or binary), or None for a disconnect.
 
     Idle sockets wait in ``payload(await socket.receive())`` rather than in
-    :func:`receive_text`: one suspended coroutine frame fewer per socket.
+    :func:`receive_text`: one suspended coroutine frame fewer per socket. Handlers mark each
+    received frame with ``state.heartbeat.touch(socket)`` (the process's idle sweeper).
     """
     if event["type"] == "websocket.disconnect":
         return None

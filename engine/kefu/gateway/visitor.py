@@ -70,6 +70,7 @@ async def _wait_for_hello(
         raw = await receive_text(socket)
         if raw is None:
             return None
+        state.heartbeat.touch(socket)
         try:
             frame = decode_visitor(raw, state.settings.max_frame_bytes)
             if isinstance(frame, Ping):
@@ -124,6 +125,9 @@ async def visitor_socket(socket: WebSocket[Any, Any, Any]) -> None:
     state = gateway_state(socket)
     await socket.accept()
     outbox = Outbox(socket)
+    # Watched for silence from now on; every received frame touches it (no timer per socket).
+    heartbeat = state.heartbeat
+    heartbeat.register(socket)
     try:
         started = await _wait_for_hello(socket, state, outbox)
         if started is None:
@@ -150,9 +154,12 @@ async def visitor_socket(socket: WebSocket[Any, Any, Any]) -> None:
             await replay(state.service, outbox, cid, SenderKind.VISITOR, started.last_seq)
             outbox.release()
             while (raw := payload(await socket.receive())) is not None:
+                heartbeat.touch(socket)
                 await _handle(state, outbox, started, raw)
         finally:
             state.dispatcher.detach(route, outbox)
             await outbox.aclose()
     except WebSocketDisconnect:
         pass
+    finally:
+        heartbeat.unregister(socket)

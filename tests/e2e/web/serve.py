@@ -9,6 +9,7 @@ from __future__ import annotations
 import uvicorn
 
 from kefu.app import create_app
+from kefu.cli.serve import websocket_options
 from kefu.settings import load_settings
 from kefu.web import web_router
 from support.filters import WordFilter
@@ -25,8 +26,8 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
-        ws_max_size=settings.max_frame_bytes * 4,
         lifespan="on",
+        **websocket_options(settings, ws_deflate=False),
     )
 
 

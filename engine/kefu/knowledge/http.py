@@ -34,7 +34,6 @@ from kefu.knowledge.errors import InstallError, PackError, PackNotFoundError
 from kefu.knowledge.runtime import PackRuntime
 from kefu.knowledge.store import InstalledVersion, PackStore
 from kefu.knowledge.upload import (
-    FORM_OVERHEAD,
     ReceivedUpload,
     UploadError,
     check_declared_length,
@@ -238,5 +237,7 @@ def pack_router(
             "pack_runtime": Provide(provide_runtime, sync_to_thread=False),
             "pack_upload": Provide(provide_upload, sync_to_thread=False),
         },
-        request_max_body_size=config.max_bytes + FORM_OVERHEAD,
+        # The upload route bounds its own stream (with a message naming the setting); Litestar's
+        # cap on top would race it, since one received chunk can jump past both at once.
+        request_max_body_size=None,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,15 +61,22 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
 class SecurityMiddleware:
     """The middleware itself (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, security: Security) -> None:
+    def __init__(
+        self, app: ASGIApp, security: Security, body_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.security = security
+        self.body_limits = dict(body_limits or {})
 
     @staticmethod
-    def wrap(security: Security) -> DefineMiddleware:
-        """The middleware definition for ``Litestar(middleware=[...])``."""
+    def wrap(security: Security, body_limits: Mapping[str, int] | None = None) -> DefineMiddleware:
+        """The middleware definition for ``Litestar(middleware=[...])``.
+
+        ``body_limits`` raises the body cap for exact paths that take large uploads (pack
+        archives); every other path keeps ``max_body_bytes``.
+        """
         factory: Any = SecurityMiddleware
-        return DefineMiddleware(factory, security=security)
+        return DefineMiddleware(factory, security=security, body_limits=dict(body_limits or {}))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route by connection type."""
@@ -83,8 +90,9 @@ class SecurityMiddleware:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         conf = self.security.settings
         path = str(scope.get("path", ""))
+        limit = self.body_limits.get(path.rstrip("/"), conf.max_body_bytes)
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > conf.max_body_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _json(send, 413, {"status_code": 413, "detail": "request body too large"})
             return
         if not path.startswith(_EXEMPT):
@@ -112,7 +120,7 @@ class SecurityMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > conf.max_body_bytes:
+                if received > limit:
                     return {"type": "http.disconnect"}
             return message
 

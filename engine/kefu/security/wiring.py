@@ -23,6 +23,9 @@ from kefu.security.unmask_http import UnmaskController
 from kefu.settings import Settings
 from kefu.store.database import Database
 
+#: Room above an upload route's own limit (multipart framing, one received chunk).
+UPLOAD_SLACK = 2 * 1024 * 1024
+
 
 class SecurityWiring:
     """Everything ``create_app`` mounts for security."""
@@ -50,7 +53,10 @@ class SecurityWiring:
             VisitorIdentityController,
         ]
         self.state: dict[str, Any] = {SECURITY_STATE_KEY: self.security}
-        self.middleware: list[Middleware] = [SecurityMiddleware.wrap(self.security)]
+        # Pack uploads stream far past the general body cap; the upload route bounds them
+        # itself, so the cap here only has to stay clear of that route's own limit.
+        uploads = {"/api/packs": settings.pack_upload_max_bytes + UPLOAD_SLACK}
+        self.middleware: list[Middleware] = [SecurityMiddleware.wrap(self.security, uploads)]
         self.cors_config = (
             CORSConfig(
                 allow_origins=list(conf.allowed_origins),

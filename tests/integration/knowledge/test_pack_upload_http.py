@@ -235,3 +235,22 @@ async def test_only_admins_may_upload(
         # Not activated by default, and this server serves no pack.
         assert response.json()["installed"]["active"] is False
         assert response.json()["serving"] is None
+
+
+async def test_uploads_may_exceed_the_general_body_limit_other_routes_may_not(
+    kefu_server: ServerFactory, tmp_path: Path
+) -> None:
+    # Real packs (indexes, embeddings) are megabytes: the 1 MiB cap on request bodies must not
+    # stand in front of the upload route, whose own limit applies instead.
+    server = kefu_server(data_dir=tmp_path / "data", security_max_body_bytes=str(1024 * 1024))
+    admin = await _token(server.http_url, "admin")
+    big = b"\x1f\x8b" + bytes(range(256)) * 6_000  # 1.5 MB, gzip magic, not an archive
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=120) as http:
+        response = await _upload(http, admin, big)
+        assert response.status_code == 422, response.text
+        assert "the archive was refused" in response.json()["detail"]
+        elsewhere = await http.post(
+            "/api/agents/login", content=b"{" + b" " * 1_500_000 + b"}", headers=admin
+        )
+        assert elsewhere.status_code == 413, elsewhere.text
+        assert (await http.get("/api/packs", headers=admin)).json()["packs"] == []

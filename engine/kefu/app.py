@@ -28,6 +28,7 @@ from kefu.conversations.assistant import Assistant
 from kefu.conversations.filters import FilterChain
 from kefu.conversations.publisher import BusPublisher
 from kefu.conversations.service import ConversationService
+from kefu.embedding import default_threads, set_encoder_threads
 from kefu.gateway.agent import agent_socket
 from kefu.gateway.auth import hash_password
 from kefu.gateway.fanout import ChannelsNotifier, FramePublisher, channels_backend
@@ -105,6 +106,8 @@ def create_app(
     manager plugs in. Migrations run on start-up; shutdown waits for queued message writes.
     """
     settings = ensure_data_dir(settings)
+    # A server keeps a CPU for its event loop: the encoder gets the others.
+    set_encoder_threads(default_threads())
     context = plugin_context(settings)
     if filters is None:
         filters = [

@@ -1,5 +1,15 @@
 """The shared sentence embedder: one model per process, used by intent and retrieval plugins."""
 
-from kefu.embedding.embedder import SentenceTransformerEmbedder, shared_embedder
+from kefu.embedding.embedder import (
+    SentenceTransformerEmbedder,
+    default_threads,
+    set_encoder_threads,
+    shared_embedder,
+)
 
-__all__ = ["SentenceTransformerEmbedder", "shared_embedder"]
+__all__ = [
+    "SentenceTransformerEmbedder",
+    "default_threads",
+    "set_encoder_threads",
+    "shared_embedder",
+]

@@ -107,6 +107,16 @@ class MicroBatcher:
         return self._embedder
 
     @property
+    def max_batch(self) -> int:
+        """The most texts in one encoder call."""
+        return self._max_batch
+
+    @property
+    def max_wait_ms(self) -> float:
+        """How long a lone text may wait for company before its batch starts, in ms."""
+        return self._max_wait * 1000.0
+
+    @property
     def dimension(self) -> int:
         """The width of one embedding row."""
         return self._embedder.dimension

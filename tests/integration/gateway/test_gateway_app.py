@@ -38,3 +38,19 @@ async def test_an_unknown_plugin_name_fails_at_build_time_naming_it(tmp_path: Pa
         create_app(_settings(tmp_path, filters=("no_such_filter",)))
     with pytest.raises(PluginNotFoundError, match="no_such_policy"):
         create_app(_settings(tmp_path, policy="no_such_policy"))
+
+
+def test_a_server_leaves_one_cpu_to_its_event_loop(tmp_path: Path) -> None:
+    import os
+
+    import torch
+
+    from kefu.embedding import default_threads
+
+    cpus = os.cpu_count() or 1
+    torch.set_num_threads(cpus)
+    try:
+        create_app(_settings(tmp_path))
+        assert torch.get_num_threads() == default_threads() == max(1, cpus - 1)
+    finally:
+        torch.set_num_threads(cpus)

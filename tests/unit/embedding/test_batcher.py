@@ -185,3 +185,8 @@ async def test_bad_input_is_refused_clearly() -> None:
 def test_bad_options_are_refused(options: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MicroBatcher(CountingEmbedder(), **options)  # type: ignore[arg-type]
+
+
+def test_options_are_reported() -> None:
+    batcher = MicroBatcher(CountingEmbedder(), max_batch=12, max_wait_ms=2.5)
+    assert (batcher.max_batch, batcher.max_wait_ms) == (12, 2.5)

@@ -37,3 +37,13 @@ async def test_batched_rows_match_unbatched_encoding(model: SentenceTransformerE
     np.testing.assert_allclose(np.stack(rows), expected, atol=1e-5)
     np.testing.assert_allclose(many, expected, atol=1e-5)
     assert np.allclose(np.linalg.norm(many, axis=1), 1.0, atol=1e-4)
+
+
+def test_rows_do_not_depend_on_how_texts_are_grouped_for_the_model(
+    model: SentenceTransformerEmbedder,
+) -> None:
+    # Groups of 2 pad each pair to its own longest text; one group pads all to the longest.
+    pairs = SentenceTransformerEmbedder(batch_size=2)
+    whole = SentenceTransformerEmbedder(batch_size=len(TEXTS))
+    np.testing.assert_allclose(pairs.encode(TEXTS), whole.encode(TEXTS), atol=1e-5)
+    np.testing.assert_allclose(model.encode(TEXTS), whole.encode(TEXTS), atol=1e-5)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
 import redis
 
+from kefu.store.database import Database
 from support.server import ServerProcess, free_port, server_env
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -47,6 +49,26 @@ async def drop_pg_database(name: str) -> None:
 def pg_url(name: str) -> str:
     """The SQLAlchemy asyncpg URL of a database on the test server."""
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+@asynccontextmanager
+async def migrated_database(kind: str, directory: Path) -> AsyncIterator[Database]:
+    """A fresh database with Kefu's schema: a SQLite file in ``directory``, or a PostgreSQL
+    database of its own (``kind`` "postgres"), closed and dropped afterwards."""
+    name = ""
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{directory / 'kefu.db'}"
+    else:
+        name = await create_pg_database()
+        url = pg_url(name)
+    database = Database(url)
+    try:
+        await database.migrate()
+        yield database
+    finally:
+        await database.close()
+        if name:
+            await drop_pg_database(name)
 
 
 @pytest.fixture

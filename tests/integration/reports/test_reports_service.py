@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from fixtures_servers import create_pg_database, drop_pg_database, pg_url
+from fixtures_servers import migrated_database
 from kefu import registry
 from kefu.conversations import ConversationService, FilterChain, RecordingNotifier
 from kefu.conversations.assistant import PolicyAssistant
@@ -75,30 +75,20 @@ class Env:
         return await ReportService(self.db).report(ReportPeriod.ending_today(days, tz, now=NOW))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgres"])
 async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Env]:
-    pg_name = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}"
-    else:
-        pg_name = await create_pg_database()
-        url = pg_url(pg_name)
-    db = Database(url)
-    await db.migrate()
-    writer = MessageWriter(db)
-    writer.start()
-    policy = registry.load("kefu.policy", "handoff")
-    service = ConversationService(
-        db, writer, FilterChain([]), PolicyAssistant(policy), RecordingNotifier()
-    )
-    try:
-        yield Env(db, service, writer)
-    finally:
-        await service.drain()
-        await writer.close()
-        await db.close()
-        if pg_name is not None:
-            await drop_pg_database(pg_name)
+    async with migrated_database(request.param, tmp_path) as db:
+        writer = MessageWriter(db)
+        writer.start()
+        policy = registry.load("kefu.policy", "handoff")
+        service = ConversationService(
+            db, writer, FilterChain([]), PolicyAssistant(policy), RecordingNotifier()
+        )
+        try:
+            yield Env(db, service, writer)
+        finally:
+            await service.drain()
+            await writer.close()
 
 
 async def bot_resolved(env: Env, base: datetime, lasting: float = 90) -> str:

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import kefu.app  # noqa: F401  (imports every module that declares tables on the metadata)
-from fixtures_servers import create_pg_database, drop_pg_database, pg_url
+from fixtures_servers import migrated_database
 from kefu.store import Database
 from kefu.store.schema import metadata
 
@@ -20,18 +20,8 @@ from kefu.store.schema import metadata
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A freshly migrated database of each kind."""
-    name = ""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}"
-    else:
-        name = await create_pg_database()
-        url = pg_url(name)
-    db = Database(url)
-    await db.migrate()
-    yield db
-    await db.close()
-    if name:
-        await drop_pg_database(name)
+    async with migrated_database(request.param, tmp_path) as db:
+        yield db
 
 
 #: Columns migration 0200 adds that the security module reads through lightweight

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures_servers import create_pg_database, drop_pg_database, pg_url
+from fixtures_servers import migrated_database
 from kefu.store import (
     Agents,
     ConversationClosedError,
@@ -33,18 +33,8 @@ from kefu.store import (
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A fresh, migrated database of each kind."""
-    name = ""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'kefu.db'}"
-    else:
-        name = await create_pg_database()
-        url = pg_url(name)
-    database = Database(url)
-    await database.migrate()
-    yield database
-    await database.close()
-    if name:
-        await drop_pg_database(name)
+    async with migrated_database(request.param, tmp_path) as database:
+        yield database
 
 
 async def _conversation(db: Database) -> tuple[str, str]:

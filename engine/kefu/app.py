@@ -28,7 +28,7 @@ from kefu.conversations.assistant import Assistant
 from kefu.conversations.filters import FilterChain
 from kefu.conversations.publisher import BusPublisher
 from kefu.conversations.service import ConversationService
-from kefu.embedding import default_threads, set_encoder_threads
+from kefu.embedding import reserve_cpu_for_server
 from kefu.gateway.agent import agent_socket
 from kefu.gateway.auth import hash_password
 from kefu.gateway.fanout import ChannelsNotifier, FramePublisher, channels_backend
@@ -107,7 +107,7 @@ def create_app(
     """
     settings = ensure_data_dir(settings)
     # A server keeps a CPU for its event loop: the encoder gets the others.
-    set_encoder_threads(default_threads())
+    reserve_cpu_for_server()
     context = plugin_context(settings)
     if filters is None:
         filters = [

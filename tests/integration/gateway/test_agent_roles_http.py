@@ -12,9 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from fixtures_servers import ServerFactory
-from support.client import login
+from support.client import FrameClient, login
 
 
 def _bearer(session: dict[str, Any]) -> dict[str, str]:
@@ -186,3 +187,31 @@ async def test_role_change_reaches_every_process(
                 break
             await asyncio.sleep(0.1)
         assert status == 401
+
+
+async def test_an_open_agent_socket_is_closed_when_its_role_changes(
+    kefu_server: ServerFactory,
+) -> None:
+    server = kefu_server()
+    admin = await login(server.http_url, "admin")
+    bob = await login(server.http_url, "bob")
+    socket = await FrameClient.open(f"{server.ws_url}/ws/agent")
+    await socket.send({"type": "hello", "token": bob["token"]})
+    await socket.expect("welcome")
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
+        ids = await _ids(http, _bearer(admin))
+        changed = await _set_role(http, _bearer(admin), ids["bob"], "agent")
+        assert changed.status_code == 200, changed.text
+    # The socket still carried the supervisor role: it is told why and closed with 1008.
+    error = await socket.expect("error", wait=10)
+    assert error["code"] == "token_revoked", error
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.recv(wait=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    # His refreshed token (role agent) opens a socket again.
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as http:
+        renewed = await http.post("/api/auth/refresh", json={"refresh_token": bob["refresh_token"]})
+    again = await FrameClient.open(f"{server.ws_url}/ws/agent")
+    await again.send({"type": "hello", "token": renewed.json()["token"]})
+    await again.expect("welcome")
+    await again.close()

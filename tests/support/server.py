@@ -34,6 +34,8 @@ class ServerProcess:
     port: int
     log_path: Path
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: The module ``python -m`` runs (under tests/) to serve Kefu.
+    module: str = field(default="support.serve", repr=False)
 
     @property
     def data_dir(self) -> Path:
@@ -54,7 +56,7 @@ class ServerProcess:
         """Launch the process and wait until /api/health answers."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "support.serve"],
+            [sys.executable, "-m", self.module],
             env=self.env,
             cwd=TESTS_DIR,
             stdout=log,

@@ -11,19 +11,17 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from demo_shop.launcher import DemoShopProcess
 from e2e.web.browser import SHOP_KEY, SHOP_WEBHOOK_SECRET
-from support.server import READY_TIMEOUT, TESTS_DIR, ServerProcess, free_port, server_env
+from support.server import TESTS_DIR, ServerProcess, free_port, server_env
 
 TINY_PACK = TESTS_DIR / "fixtures" / "knowledge" / "tiny"
 #: The ``kefu`` command installed beside this Python.
@@ -40,34 +38,6 @@ CHROMIUM_FLAGS = [
 ]
 
 
-class WebServerProcess(ServerProcess):
-    """A Kefu server started through ``e2e.web.serve`` (the app with its web pages)."""
-
-    def start(self) -> None:
-        """Launch the process and wait until /api/health answers."""
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "e2e.web.serve"],
-            env=self.env,
-            cwd=TESTS_DIR,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(f"{self.http_url}/api/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server not ready after {READY_TIMEOUT}s:\n{self.log_path.read_text()}")
-
-
 def _start_server(
     directory: Path,
     settings: dict[str, str],
@@ -81,7 +51,9 @@ def _start_server(
         data_dir.mkdir()
     env = server_env(data_dir, port, **settings)
     env.update(extra_env or {})
-    server = WebServerProcess(env=env, port=port, log_path=directory / f"kefu-{port}.log")
+    server = ServerProcess(
+        env=env, port=port, log_path=directory / f"kefu-{port}.log", module="e2e.web.serve"
+    )
     server.start()
     return server
 
